@@ -1,0 +1,134 @@
+"""Agent hyperparameters: per-suite TOML files plus command-line overrides.
+
+A shipped agent's values for a suite live in ``baselines/<agent>/<suite>.toml``, each with a
+comment citing its source. Layers, later ones winning:
+
+1. the agent's own dataclass defaults (not read here);
+2. top-level keys of the suite file;
+3. ``[task."<glob>"]`` tables whose glob matches the task id, in file order;
+4. ``[tier.<tier>]`` (e.g. a shorter warm-up for the smoke tier);
+5. ``--set key=value`` overrides from the command line.
+
+:func:`build_config` turns the merged mapping into the agent's frozen dataclass and rejects
+unknown keys with the list of valid ones.
+"""
+
+from __future__ import annotations
+
+import ast
+import dataclasses
+import fnmatch
+import types
+import typing
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any, TypeVar
+
+from pomdpbench.errors import ConfigError
+from pomdpbench.paths import baselines_dir
+from pomdpbench.registry.loader import read_toml
+
+T = TypeVar("T")
+
+
+def agent_config_path(config_dir: str, suite: str) -> Path:
+    """Where the config of agent folder ``config_dir`` for ``suite`` lives (may not exist)."""
+    return baselines_dir() / config_dir / f"{suite}.toml"
+
+
+def resolve_config(
+    config_dir: str | None,
+    suite: str,
+    task_id: str,
+    tier: str,
+    overrides: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Merge the layers above into one flat mapping of hyperparameters."""
+    merged: dict[str, Any] = {}
+    path = agent_config_path(config_dir, suite) if config_dir else None
+    if path is not None and path.exists():
+        data = read_toml(path)
+        merged.update({k: v for k, v in data.items() if k not in ("task", "tier")})
+        for pattern, values in data.get("task", {}).items():
+            if fnmatch.fnmatchcase(task_id, pattern):
+                merged.update(values)
+        merged.update(data.get("tier", {}).get(tier, {}))
+    merged.update(overrides or {})
+    return merged
+
+
+def parse_overrides(items: Iterable[str]) -> dict[str, Any]:
+    """Parse ``key=value`` strings; values are Python literals when they parse as one.
+
+    >>> parse_overrides(["lr=1e-3", "hidden_sizes=[64, 64]", "name=gru"])
+    {'lr': 0.001, 'hidden_sizes': [64, 64], 'name': 'gru'}
+    """
+    parsed: dict[str, Any] = {}
+    for item in items:
+        key, sep, raw = item.partition("=")
+        if not sep or not key.strip():
+            raise ConfigError(f"malformed override {item!r}: write it as --set key=value")
+        try:
+            value: Any = ast.literal_eval(raw.strip())
+        except (ValueError, SyntaxError):
+            value = raw.strip()
+        parsed[key.strip()] = value
+    return parsed
+
+
+def build_config(cls: type[T], values: Mapping[str, Any], agent_id: str) -> T:
+    """Build the frozen config dataclass ``cls`` from ``values``, checking names and types."""
+    if not dataclasses.is_dataclass(cls):
+        raise TypeError(f"{cls} is not a dataclass")
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    unknown = sorted(set(values) - set(fields))
+    if unknown:
+        raise ConfigError(
+            f"unknown hyperparameter(s) {', '.join(unknown)} for agent {agent_id!r}; "
+            f"valid: {', '.join(sorted(fields))}"
+        )
+    hints = typing.get_type_hints(cls)
+    converted = {
+        name: _coerce(value, hints[name], name, agent_id) for name, value in values.items()
+    }
+    return cls(**converted)
+
+
+def _coerce(value: Any, hint: Any, name: str, agent_id: str) -> Any:
+    """Accept ints for floats and lists for tuples; reject anything else of the wrong type."""
+    origin = typing.get_origin(hint)
+    args = typing.get_args(hint)
+    if origin in (typing.Union, types.UnionType):
+        for option in args:
+            if option is type(None) and value is None:
+                return None
+        for option in args:
+            if option is type(None):
+                continue
+            try:
+                return _coerce(value, option, name, agent_id)
+            except ConfigError:
+                continue
+    elif origin is typing.Literal:
+        if value in args:
+            return value
+    elif origin is tuple:
+        if isinstance(value, (list, tuple)):
+            item_type = args[0] if args else Any
+            return tuple(_coerce(v, item_type, name, agent_id) for v in value)
+    elif hint is Any:
+        return value
+    elif hint is float:
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return float(value)
+    elif hint is int:
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+        if isinstance(value, float) and value.is_integer():
+            return int(value)
+    elif isinstance(hint, type) and isinstance(value, hint):
+        return value
+    raise ConfigError(
+        f"hyperparameter {name}={value!r} of agent {agent_id!r} should be of type "
+        f"{getattr(hint, '__name__', hint)}"
+    )

@@ -1,0 +1,125 @@
+"""The contract between the harness and an agent.
+
+The harness owns the loop and the clock; an agent only answers four calls:
+
+* ``initial_state()`` gives the recurrent state at an episode start (``None`` if memoryless);
+* ``act(inp, state, deterministic)`` maps one :class:`AgentInput` to an action and the next
+  state. The harness passes the previous action (a float vector: the action itself for Box
+  spaces, one-hot for Discrete; zeros at an episode start), the previous reward (0.0 at a
+  start), the episode-start flag, and the privileged state when the task has one and the agent
+  sets ``wants_privileged``;
+* ``observe(transition)`` hands over the training transition that just happened (evaluation
+  steps are never observed);
+* ``update()`` is called once after every training step; the agent decides whether and how
+  much to learn (warm-up, update-to-data ratio) and returns scalar metrics (may be empty).
+
+``save(directory)`` / ``load(directory)`` write and read everything needed to continue
+training (networks, optimizers, replay buffer, the agent's own random generators).
+
+Episodes may be cut without a final ``terminated``/``truncated`` transition: when a run resumes
+from a checkpoint the harness starts a fresh episode. An agent that stores whole trajectories
+must treat a transition with ``episode_start=True`` as closing the previous trajectory (as a
+truncation: bootstrap from its last state).
+
+This mirrors Stable-Baselines3's ``PolicyPredictor`` (explicit state and episode starts) but
+keeps learning behind ``observe``/``update`` so the harness can count every step.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, NamedTuple, Protocol, runtime_checkable
+
+import gymnasium
+import numpy as np
+
+from pomdpbench.registry.specs import TaskSpec
+
+
+class AgentInput(NamedTuple):
+    """What the policy may look at for one step."""
+
+    obs: np.ndarray
+    prev_action: np.ndarray
+    """Float vector: the previous action (one-hot if Discrete); zeros at an episode start."""
+    prev_reward: float
+    episode_start: bool
+    privileged: np.ndarray | None
+    """``info["state"]`` of the current step when the agent asked for it, else None."""
+
+
+class Transition(NamedTuple):
+    """One training step, as the harness saw it."""
+
+    obs: np.ndarray
+    action: Any
+    """The action as given to the environment (int for Discrete, float array for Box)."""
+    reward: float
+    next_obs: np.ndarray
+    terminated: bool
+    """A true end of the task: do not bootstrap."""
+    truncated: bool
+    """A time limit: the episode stops but the value of ``next_obs`` still counts."""
+    episode_start: bool
+    """``obs`` is the first observation of an episode."""
+    privileged: np.ndarray | None
+    next_privileged: np.ndarray | None
+
+
+@dataclass(frozen=True)
+class AgentContext:
+    """Everything an agent may know when it is built."""
+
+    task: TaskSpec
+    observation_space: gymnasium.spaces.Space[Any]
+    action_space: gymnasium.spaces.Space[Any]
+    privileged_size: int | None
+    """Length of the privileged state, or None if the task exposes none."""
+    seed: int
+    budget: int
+    """Training steps of this run; agents may size buffers or schedules from it."""
+    tier: str
+    device: str = "cpu"
+    config: dict[str, Any] = field(default_factory=dict)
+    """Hyperparameters resolved from baselines/<agent>/<suite>.toml and command-line overrides."""
+
+
+@runtime_checkable
+class Agent(Protocol):
+    """What the harness calls. See the module docstring for the rules."""
+
+    wants_privileged: bool
+
+    def initial_state(self) -> Any:
+        """Recurrent state at an episode start (None for memoryless agents)."""
+        ...
+
+    def act(self, inp: AgentInput, state: Any, deterministic: bool) -> tuple[Any, Any]:
+        """Return ``(action, next_state)`` for one step."""
+        ...
+
+    def observe(self, transition: Transition) -> None:
+        """Take the training transition that just happened."""
+        ...
+
+    def update(self) -> dict[str, float]:
+        """Learn (or not) after a training step; return scalar metrics, possibly empty."""
+        ...
+
+    def save(self, directory: Path) -> None:
+        """Write everything needed to continue training into ``directory``."""
+        ...
+
+    def load(self, directory: Path) -> None:
+        """Read back what :meth:`save` wrote."""
+        ...
+
+
+def action_size(space: gymnasium.spaces.Space[Any]) -> int:
+    """Length of the float vector that encodes an action of ``space`` (one-hot if Discrete)."""
+    if isinstance(space, gymnasium.spaces.Discrete):
+        return int(space.n)
+    if isinstance(space, gymnasium.spaces.Box):
+        return int(np.prod(space.shape))
+    raise TypeError(f"pomdpbench agents support Box and Discrete action spaces, got {space}")

@@ -1,0 +1,155 @@
+"""Find agents by id: shipped ones, the ``pomdpbench.agents`` entry-point group, or a module path.
+
+An agent is anything callable as ``factory(ctx: AgentContext) -> Agent``, usually a class.
+Three ways to name one:
+
+* a registered id (``random``, ``sac-mlp``; see :func:`register_agent`);
+* an entry point of another package in the group ``pomdpbench.agents``::
+
+      [project.entry-points."pomdpbench.agents"]
+      my-agent = "my_package.agent:MyAgent"
+
+* ``--agent package.module:Name`` on the command line, with no registration at all.
+
+Entry points are strings, so finding an agent imports nothing heavy (Gymnasium's idea).
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from importlib.metadata import PackageNotFoundError, entry_points, version
+from typing import Any
+
+from pomdpbench.agents.protocol import Agent, AgentContext
+from pomdpbench.errors import ConfigError, UnknownIdError
+
+AgentFactory = Callable[[AgentContext], Agent]
+_PROTOCOL_METHODS = ("initial_state", "act", "observe", "update", "save", "load")
+
+
+@dataclass(frozen=True)
+class AgentSpec:
+    """A named agent and where its code lives."""
+
+    id: str
+    entry_point: str
+    """``"module:attribute"`` of the factory."""
+    version: str
+    """Bump when a change can alter results; runs of different versions never mix."""
+    description: str = ""
+    source: str = ""
+    """Paper or repository the agent reproduces."""
+    config_dir: str | None = None
+    """Folder under baselines/ holding per-suite configs (defaults to the id)."""
+
+
+_AGENTS: dict[str, AgentSpec] = {}
+
+
+def register_agent(spec: AgentSpec) -> AgentSpec:
+    """Register a shipped or plugin agent under ``spec.id``.
+
+    Raises:
+        ConfigError: if the id is taken.
+    """
+    if spec.id in _AGENTS:
+        raise ConfigError(f"agent id {spec.id!r} is already registered: choose another id")
+    _AGENTS[spec.id] = spec
+    return spec
+
+
+def list_agents() -> list[AgentSpec]:
+    """Registered agents plus those offered by installed packages' entry points."""
+    found = dict(_AGENTS)
+    for entry in entry_points(group="pomdpbench.agents"):
+        found.setdefault(entry.name, _entry_point_spec(entry.name, entry.value, entry.dist))
+    return list(found.values())
+
+
+def get_agent_spec(name: str) -> AgentSpec:
+    """Resolve an agent id, entry-point name or ``module:Name`` path to its spec."""
+    if name in _AGENTS:
+        return _AGENTS[name]
+    for entry in entry_points(group="pomdpbench.agents", name=name):
+        return _entry_point_spec(entry.name, entry.value, entry.dist)
+    if ":" in name:
+        return _path_spec(name)
+    known = [spec.id for spec in list_agents()]
+    raise UnknownIdError(
+        "agent", name, known, hint="use a registered id or a path such as `my_package.module:Name`"
+    )
+
+
+def load_factory(spec: AgentSpec) -> AgentFactory:
+    """Import the agent's factory (this is where torch gets imported)."""
+    module_name, _, attribute = spec.entry_point.partition(":")
+    if not module_name or not attribute:
+        raise ConfigError(
+            f"malformed agent path {spec.entry_point!r}: write it as `package.module:Name`"
+        )
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        raise ConfigError(
+            f"agent {spec.id!r}: cannot import module {module_name!r} ({exc}): "
+            "check the spelling or install the package that provides it"
+        ) from None
+    try:
+        factory = getattr(module, attribute)
+    except AttributeError:
+        raise ConfigError(
+            f"agent {spec.id!r}: module {module_name!r} has no attribute {attribute!r}: "
+            "check the name after the colon"
+        ) from None
+    if not callable(factory):
+        raise ConfigError(f"agent {spec.id!r}: {spec.entry_point} is not callable")
+    missing = [name for name in _PROTOCOL_METHODS if not hasattr(factory, name)]
+    if isinstance(factory, type) and missing:
+        raise ConfigError(
+            f"agent {spec.id!r}: {spec.entry_point} lacks {', '.join(missing)} of the "
+            "pomdpbench Agent protocol (see pomdpbench/agents/protocol.py)"
+        )
+    return factory
+
+
+def build_agent(spec: AgentSpec, ctx: AgentContext) -> Agent:
+    """Build the agent and check that it speaks the protocol."""
+    agent = load_factory(spec)(ctx)
+    if not isinstance(agent, Agent):
+        missing = [name for name in _PROTOCOL_METHODS if not hasattr(agent, name)]
+        missing += [] if hasattr(agent, "wants_privileged") else ["wants_privileged"]
+        raise ConfigError(
+            f"agent {spec.id!r} built an object lacking {', '.join(missing)} of the "
+            "pomdpbench Agent protocol (see pomdpbench/agents/protocol.py)"
+        )
+    return agent
+
+
+def _entry_point_spec(name: str, value: str, dist: Any) -> AgentSpec:
+    dist_version = getattr(dist, "version", None) or "unknown"
+    return AgentSpec(id=name, entry_point=value, version=str(dist_version), source="entry point")
+
+
+def _path_spec(path: str) -> AgentSpec:
+    module_name, _, attribute = path.partition(":")
+    if (
+        not module_name
+        or not attribute
+        or not all(part.isidentifier() for part in [*module_name.split("."), attribute])
+    ):
+        raise ConfigError(f"malformed agent path {path!r}: write it as `package.module:Name`")
+    return AgentSpec(id=path, entry_point=path, version=_package_version(module_name))
+
+
+def _package_version(module_name: str) -> str:
+    top = module_name.split(".")[0]
+    try:
+        return version(top)
+    except PackageNotFoundError:
+        pass
+    try:
+        return str(getattr(importlib.import_module(top), "__version__", "unknown"))
+    except ImportError:
+        return "unknown"

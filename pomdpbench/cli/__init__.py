@@ -1,0 +1,1 @@
+"""The pomdpbench command-line interface."""

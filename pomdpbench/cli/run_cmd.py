@@ -1,0 +1,124 @@
+"""``pomdpbench run``: train and evaluate an agent on a suite or tasks, store the runs."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from pomdpbench.agents.config import parse_overrides
+from pomdpbench.cli.common import add_db_option
+from pomdpbench.errors import ConfigError
+from pomdpbench.store import Store
+from pomdpbench.store.database import database_url
+from pomdpbench.sweep import SweepInterrupted, SweepReport, SweepRequest, plan, run_sweep
+from pomdpbench.sweep.display import SweepDisplay
+
+
+def add_parser(commands: Any) -> None:
+    """Register the ``run`` subcommand."""
+    parser = commands.add_parser(
+        "run",
+        help="run an agent on a suite or tasks",
+        description="Train an agent on every task x seed and store evaluations and scores. "
+        "Running the same command again skips finished runs and resumes interrupted ones.",
+    )
+    parser.add_argument("--agent", required=True, help="agent id, or package.module:Name")
+    which = parser.add_mutually_exclusive_group()
+    which.add_argument("--suite", help="run every task of this suite")
+    which.add_argument("--task", nargs="+", metavar="TASK", help="run these tasks")
+    seeds = parser.add_mutually_exclusive_group()
+    seeds.add_argument("--seeds", nargs="+", type=int, metavar="N", help="seeds to run")
+    seeds.add_argument("--num-seeds", type=int, metavar="N", help="run seeds 0..N-1")
+    budget = parser.add_mutually_exclusive_group()
+    budget.add_argument(
+        "--budget", metavar="TIER", help="full, short (a tenth) or smoke (minutes on a CPU); "
+        "default smoke"
+    )  # fmt: skip
+    budget.add_argument("--steps", type=int, metavar="N", help="explicit budget in env steps")
+    parser.add_argument("--eval-every", type=int, metavar="N", help="override the schedule")
+    parser.add_argument("--eval-episodes", type=int, metavar="N", help="override the episodes")
+    parser.add_argument(
+        "--set", action="append", default=[], metavar="KEY=VALUE",
+        help="override a hyperparameter (repeatable)",
+    )  # fmt: skip
+    add_db_option(parser)
+    parser.add_argument("--workers", type=int, default=1, help="parallel worker processes")
+    parser.add_argument(
+        "--threads", type=int, help="torch threads per run (default: cores/workers)"
+    )
+    parser.add_argument("--device", default="cpu", help="cpu, cuda or cuda:N")
+    parser.add_argument(
+        "--checkpoint-dir", metavar="PATH",
+        help="where checkpoints go (default: <db file>-checkpoints/ beside a SQLite file)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--checkpoint-every", type=float, default=300.0, metavar="SECONDS",
+        help="checkpoint at an evaluation when this long has passed since the last (default 300)",
+    )  # fmt: skip
+    parser.set_defaults(handler=run)
+
+
+def checkpoint_root(explicit: str | None, url: str) -> Path:
+    """``--checkpoint-dir``, ``$POMDPBENCH_CHECKPOINTS``, or a folder beside the SQLite file."""
+    chosen = explicit or os.environ.get("POMDPBENCH_CHECKPOINTS")
+    if chosen:
+        return Path(chosen)
+    if url.startswith("sqlite:///") and url != "sqlite:///:memory:":
+        db_file = Path(url.removeprefix("sqlite:///"))
+        return db_file.with_name(db_file.stem + "-checkpoints")
+    return Path("pomdpbench-checkpoints")
+
+
+def _check_device(device: str) -> None:
+    if device == "cpu":
+        return
+    if not device.startswith("cuda"):
+        raise ConfigError(f"unknown device {device!r}: use cpu, cuda or cuda:N")
+    import torch
+
+    if not torch.cuda.is_available():
+        raise ConfigError(
+            f"--device {device} asked for, but CUDA is not available: use --device cpu"
+        )
+
+
+def run(args: argparse.Namespace) -> int:
+    """Plan the sweep, open the store, run, and summarize."""
+    if os.getcwd() not in sys.path:
+        sys.path.insert(0, os.getcwd())  # so `--agent my_module:Agent` finds ./my_module.py
+    _check_device(args.device)
+    url = database_url(args.db)
+    request = SweepRequest(
+        agent=args.agent, suite=args.suite, tasks=tuple(args.task or ()), seeds=args.seeds,
+        num_seeds=args.num_seeds, tier=args.budget, steps=args.steps,
+        eval_every=args.eval_every, eval_episodes=args.eval_episodes,
+        overrides=parse_overrides(args.set), device=args.device, workers=args.workers,
+        threads=args.threads, checkpoint_root=checkpoint_root(args.checkpoint_dir, url),
+        checkpoint_every_s=args.checkpoint_every,
+    )  # fmt: skip
+    jobs = plan(request)
+    store = Store.open(url)
+    display = SweepDisplay()
+    try:
+        with display:
+            report = run_sweep(jobs, store, display, workers=args.workers)
+    except SweepInterrupted as stop:
+        _summarize(stop.report, url, display)
+        display.note("interrupted: run the same command again to resume from the checkpoints")
+        return 130
+    _summarize(report, url, display)
+    return 1 if report.failed else 0
+
+
+def _summarize(report: SweepReport, url: str, display: SweepDisplay) -> None:
+    parts = [f"{len(report.finished)} finished"]
+    if report.failed:
+        parts.append(f"{len(report.failed)} failed")
+    if report.interrupted:
+        parts.append(f"{len(report.interrupted)} interrupted")
+    if report.skipped:
+        parts.append(f"{len(report.skipped)} skipped (already finished or running)")
+    display.note(", ".join(parts) + f"; results in {url}: `pomdpbench results`")

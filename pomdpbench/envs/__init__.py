@@ -1,0 +1,1 @@
+"""Task environments written for pomdpbench and the wrappers that build the others."""

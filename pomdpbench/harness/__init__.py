@@ -1,0 +1,1 @@
+"""The harness: jobs, the training loop, evaluation, scoring and checkpoints."""

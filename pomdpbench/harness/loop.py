@@ -1,0 +1,223 @@
+"""The training loop: the harness owns the clock.
+
+One environment step at a time (as in the papers: one environment, updates interleaved with
+steps): the agent acts, the environment steps, the agent observes the transition and may
+update. Evaluation runs at step 0, after every ``eval_every`` steps and at the end of the
+budget, on a separate environment. Time limits are truncations: the agent sees
+``truncated=True`` and bootstraps through it.
+
+The loop is the hot path of every run, so per step it does only what the protocol needs:
+two small tuples, one action encoding, a counter check.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+import traceback
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+import gymnasium
+import torch
+
+from pomdpbench.agents.protocol import Agent, AgentContext, AgentInput, Transition
+from pomdpbench.agents.registry import build_agent, get_agent_spec
+from pomdpbench.harness import events as ev
+from pomdpbench.harness.actions import ActionEncoder
+from pomdpbench.harness.checkpoint import (
+    HarnessState,
+    latest_checkpoint,
+    load_checkpoint,
+    save_checkpoint,
+)
+from pomdpbench.harness.evaluation import evaluate
+from pomdpbench.harness.job import JobSpec
+from pomdpbench.harness.seeding import (
+    resume_env_seed,
+    rng_state,
+    seed_everything,
+    set_rng_state,
+)
+from pomdpbench.registry import get_task, make_env
+
+
+def privileged_size(info: dict[str, Any]) -> int | None:
+    """Length of ``info["state"]`` after a reset, or None if the task exposes none."""
+    state = info.get("state")
+    return None if state is None else int(len(state))
+
+
+def build_run(job: JobSpec) -> tuple[Agent, gymnasium.Env[Any, Any], gymnasium.Env[Any, Any]]:
+    """The agent, training environment and evaluation environment of a job."""
+    task = get_task(job.task)
+    env = make_env(task.id)
+    eval_env = make_env(task.id, **task.eval_kwargs)
+    _, info = env.reset(seed=job.seed)
+    ctx = AgentContext(
+        task=task,
+        observation_space=env.observation_space,
+        action_space=env.action_space,
+        privileged_size=privileged_size(info),
+        seed=job.seed,
+        budget=job.budget,
+        tier=job.tier,
+        device=job.device,
+        config=dict(job.config),
+    )
+    spec = get_agent_spec(job.agent)
+    return build_agent(spec, ctx), env, eval_env
+
+
+def run_job(job: JobSpec, sink: ev.EventSink) -> None:
+    """Run (or resume) ``job`` to its budget, reporting everything to ``sink``.
+
+    A ``KeyboardInterrupt`` (Ctrl-C, or SIGTERM in a worker) saves a checkpoint at the
+    current step, reports ``Stopped("interrupted")`` and re-raises. Any other exception is
+    reported as ``Stopped("failed")`` with its message and not re-raised.
+    """
+    torch.set_num_threads(job.threads)
+    seed_everything(job.seed)
+    state = HarnessState()
+    agent: Agent | None = None
+    run_dir = Path(job.checkpoint_dir) if job.checkpoint_dir else None
+    started = time.perf_counter()
+    base_wall = 0.0
+    try:
+        agent, env, eval_env = build_run(job)
+        task = get_task(job.task)
+        checkpoint = latest_checkpoint(run_dir) if (run_dir and job.resume) else None
+        if checkpoint is not None:
+            state = load_checkpoint(checkpoint, agent)
+            set_rng_state(state.rng)
+            base_wall = state.wall_time_s
+        sink(ev.Started(job.run_key, state.env_step, job.device, os.getpid()))
+        _train(job, task.deterministic_eval, agent, env, eval_env, state, sink, run_dir, started)
+    except KeyboardInterrupt:
+        state.wall_time_s = base_wall + time.perf_counter() - started
+        if agent is not None and run_dir is not None and state.env_step > 0:
+            state.rng = rng_state()
+            save_checkpoint(run_dir, agent, state)
+            sink(ev.Checkpointed(job.run_key, state.env_step))
+        sink(ev.Stopped(job.run_key, "interrupted", state.env_step, state.wall_time_s))
+        raise
+    except Exception as exc:
+        state.wall_time_s = base_wall + time.perf_counter() - started
+        message = f"{type(exc).__name__}: {exc}"
+        sink(ev.Stopped(job.run_key, "failed", state.env_step, state.wall_time_s, message))
+        if os.environ.get("POMDPBENCH_DEBUG"):
+            traceback.print_exc()
+
+
+def _train(
+    job: JobSpec,
+    deterministic_eval: bool,
+    agent: Agent,
+    env: gymnasium.Env[Any, Any],
+    eval_env: gymnasium.Env[Any, Any],
+    state: HarnessState,
+    sink: ev.EventSink,
+    run_dir: Path | None,
+    started: float,
+) -> None:
+    encoder = ActionEncoder(env.action_space)
+    privileged = bool(agent.wants_privileged)
+    known = set(job.known_eval_steps)
+    act, observe, update, step = agent.act, agent.observe, agent.update, env.step
+    wall_before = state.wall_time_s
+    last_checkpoint = time.perf_counter()
+    last_beat, beat_step = time.perf_counter(), state.env_step
+    train_metrics: dict[str, float] = {}
+
+    def run_eval() -> None:
+        nonlocal last_checkpoint
+        if state.env_step not in known:
+            result = evaluate(
+                agent, eval_env, env_step=state.env_step, episodes=job.eval_episodes,
+                seed=job.seed, eval_index=state.eval_index, deterministic=deterministic_eval,
+                encoder=encoder, privileged=privileged,
+            )  # fmt: skip
+            wall = wall_before + time.perf_counter() - started
+            sink(ev.Evaluated(job.run_key, result, wall, dict(train_metrics)))
+        state.eval_index += 1
+        now = time.perf_counter()
+        due = now - last_checkpoint >= job.checkpoint_every_s
+        if run_dir is not None and due and 0 < state.env_step < job.budget:
+            state.wall_time_s = wall_before + now - started
+            state.rng = rng_state()
+            save_checkpoint(run_dir, agent, state)
+            sink(ev.Checkpointed(job.run_key, state.env_step))
+            last_checkpoint = time.perf_counter()
+
+    if state.env_step == 0:
+        obs, info = env.reset(seed=job.seed)
+        run_eval()
+    else:
+        obs, info = env.reset(seed=resume_env_seed(job.seed, state.env_step))
+    budget, encode, zero, new = job.budget, encoder.encode, encoder.zero, tuple.__new__
+    env_step = state.env_step  # a local counter: this loop runs billions of times in a sweep
+    next_eval = min(budget, (env_step // job.eval_every + 1) * job.eval_every)
+    agent_state = agent.initial_state()
+    prev_action, prev_reward, episode_start = zero, 0.0, True
+    priv = info.get("state") if privileged else None
+
+    with _sigterm_as_interrupt():
+        try:
+            while env_step < budget:
+                # tuple.__new__ builds the NamedTuples without their Python-level __new__.
+                inp = new(AgentInput, (obs, prev_action, prev_reward, episode_start, priv))
+                action, agent_state = act(inp, agent_state, False)
+                next_obs, reward, terminated, truncated, info = step(action)
+                reward = float(reward)
+                next_priv = info.get("state") if privileged else None
+                observe(new(Transition, (obs, action, reward, next_obs, terminated, truncated,
+                                         episode_start, priv, next_priv)))  # fmt: skip
+                metrics = update()
+                if metrics:
+                    train_metrics = metrics
+                env_step += 1
+                if terminated or truncated:
+                    state.episodes += 1
+                    obs, info = env.reset()
+                    agent_state = agent.initial_state()
+                    prev_action, prev_reward, episode_start = zero, 0.0, True
+                    priv = info.get("state") if privileged else None
+                else:
+                    obs, priv = next_obs, next_priv
+                    prev_action, prev_reward, episode_start = encode(action), reward, False
+                if env_step == next_eval:
+                    state.env_step = env_step
+                    run_eval()
+                    next_eval = min(budget, next_eval + job.eval_every)
+                if not env_step & 255:
+                    now = time.perf_counter()
+                    if now - last_beat >= job.progress_every_s:
+                        rate = (env_step - beat_step) / (now - last_beat)
+                        sink(ev.Progress(job.run_key, env_step, rate))
+                        last_beat, beat_step = now, env_step
+        finally:
+            state.env_step = env_step
+
+    state.wall_time_s = wall_before + time.perf_counter() - started
+    sink(ev.Finished(job.run_key, state.env_step, state.wall_time_s))
+
+
+class _sigterm_as_interrupt:
+    """Treat SIGTERM like Ctrl-C inside the loop so a terminated worker checkpoints."""
+
+    def __enter__(self) -> None:
+        self._previous: Any = None
+        try:
+            self._previous = signal.signal(signal.SIGTERM, self._raise)
+        except ValueError:  # not the main thread: leave signals alone
+            self._previous = None
+
+    def __exit__(self, *exc: object) -> None:
+        if self._previous is not None:
+            signal.signal(signal.SIGTERM, self._previous)
+
+    @staticmethod
+    def _raise(signum: int, frame: FrameType | None) -> None:
+        raise KeyboardInterrupt

@@ -1,0 +1,138 @@
+"""SQLAlchemy 2.0 models of the results store.
+
+Three kinds of rows: a :class:`Run` (one agent x task x seed under one protocol, with full
+provenance), its :class:`Evaluation` points, and :class:`ReportedResult` rows transcribed from
+papers, kept apart so they never enter statistics that need per-run scores. Columns use
+portable types only, so the same models work on SQLite and PostgreSQL.
+
+``SCHEMA_VERSION`` is stored in ``pomdpbench_meta``; bump it with any change to these tables
+and teach :mod:`pomdpbench.store.database` how to tell the user what to do with older files.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+from sqlalchemy import JSON, DateTime, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+SCHEMA_VERSION = 1
+RUN_STATUSES = ("running", "finished", "failed", "interrupted")
+
+
+def utcnow() -> datetime:
+    """Timezone-aware current time (stored as UTC)."""
+    return datetime.now(timezone.utc)
+
+
+class Base(DeclarativeBase):
+    """Declarative base with JSON columns for dicts and lists."""
+
+    type_annotation_map = {
+        dict[str, Any]: JSON,
+        list[float]: JSON,
+        datetime: DateTime(timezone=True),
+    }
+
+
+class Meta(Base):
+    """Key-value facts about the database itself (the schema version)."""
+
+    __tablename__ = "pomdpbench_meta"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(String(256))
+
+
+class Run(Base):
+    """One run: identity, status, scores and provenance."""
+
+    __tablename__ = "runs"
+    __table_args__ = (Index("ix_runs_suite_tier_agent", "suite", "tier", "agent"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_key: Mapped[str] = mapped_column(String(40), unique=True, index=True)
+    # identity
+    agent: Mapped[str] = mapped_column(String(200), index=True)
+    agent_version: Mapped[str] = mapped_column(String(64))
+    agent_config: Mapped[dict[str, Any]]
+    config_hash: Mapped[str] = mapped_column(String(32))
+    task: Mapped[str] = mapped_column(String(128), index=True)
+    task_version: Mapped[int]
+    suite: Mapped[str] = mapped_column(String(64))
+    tier: Mapped[str] = mapped_column(String(16))
+    seed: Mapped[int]
+    budget_steps: Mapped[int]
+    eval_every: Mapped[int]
+    eval_episodes: Mapped[int]
+    metric: Mapped[str] = mapped_column(String(16))
+    protocol_version: Mapped[int]
+    task_spec: Mapped[dict[str, Any]]
+    # progress and scores
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    env_steps: Mapped[int] = mapped_column(default=0)
+    checkpoint_step: Mapped[int | None]
+    final_score: Mapped[float | None]
+    auc: Mapped[float | None]
+    wall_time_s: Mapped[float] = mapped_column(default=0.0)
+    steps_per_s: Mapped[float | None]
+    error: Mapped[str | None] = mapped_column(Text)
+    # provenance
+    host: Mapped[str] = mapped_column(String(256))
+    pid: Mapped[int | None]
+    device: Mapped[str] = mapped_column(String(128))
+    python_version: Mapped[str] = mapped_column(String(64))
+    packages: Mapped[dict[str, Any]]
+    pomdpbench_version: Mapped[str] = mapped_column(String(32))
+    git_commit: Mapped[str | None] = mapped_column(String(64))
+    git_dirty: Mapped[bool | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    started_at: Mapped[datetime | None]
+    finished_at: Mapped[datetime | None]
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    evaluations: Mapped[list[Evaluation]] = relationship(
+        back_populates="run", cascade="all, delete-orphan", order_by="Evaluation.env_step"
+    )
+
+
+class Evaluation(Base):
+    """One evaluation round of a run."""
+
+    __tablename__ = "evaluations"
+    __table_args__ = (UniqueConstraint("run_id", "env_step", name="uq_evaluation_run_step"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), index=True)
+    env_step: Mapped[int]
+    mean_return: Mapped[float]
+    std_return: Mapped[float]
+    success_rate: Mapped[float | None]
+    episodes: Mapped[int]
+    mean_length: Mapped[float]
+    returns: Mapped[list[float]]
+    """Per-episode returns, kept for re-analysis."""
+    wall_time_s: Mapped[float]
+    train_metrics: Mapped[dict[str, Any]]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    run: Mapped[Run] = relationship(back_populates="evaluations")
+
+
+class ReportedResult(Base):
+    """A figure published in a paper (mean and standard error), not a run of this project."""
+
+    __tablename__ = "reported_results"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source: Mapped[str] = mapped_column(String(200))
+    suite: Mapped[str] = mapped_column(String(64), index=True)
+    task: Mapped[str] = mapped_column(String(128))
+    agent: Mapped[str] = mapped_column(String(128))
+    env_steps: Mapped[int]
+    metric: Mapped[str] = mapped_column(String(16))
+    mean: Mapped[float]
+    stderr: Mapped[float | None]
+    n_seeds: Mapped[int | None]
+    note: Mapped[str | None] = mapped_column(Text)

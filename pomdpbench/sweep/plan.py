@@ -1,0 +1,118 @@
+"""Expand a request (agent x tasks x seeds under a tier) into jobs.
+
+All user input is checked here, before any run starts: unknown agent, task, suite or tier, a
+malformed ``--agent`` path, a malformed config file or an unknown hyperparameter all fail with
+one line and nothing written.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from pomdpbench.agents.config import build_config, resolve_config
+from pomdpbench.agents.registry import get_agent_spec, load_factory
+from pomdpbench.errors import ConfigError, UnknownIdError
+from pomdpbench.harness.job import JobSpec
+from pomdpbench.registry import TIERS, TaskSpec, TierProtocol, get_suite, get_task
+
+
+@dataclass(frozen=True)
+class SweepRequest:
+    """What ``pomdpbench run`` was asked to do."""
+
+    agent: str
+    suite: str | None = None
+    tasks: Sequence[str] = ()
+    seeds: Sequence[int] | None = None
+    num_seeds: int | None = None
+    tier: str | None = None
+    steps: int | None = None
+    eval_every: int | None = None
+    eval_episodes: int | None = None
+    overrides: dict[str, Any] = field(default_factory=dict)
+    device: str = "cpu"
+    workers: int = 1
+    threads: int | None = None
+    checkpoint_root: Path = Path("pomdpbench-checkpoints")
+    checkpoint_every_s: float = 300.0
+
+
+def resolve_protocol(task: TaskSpec, request: SweepRequest) -> tuple[str, TierProtocol]:
+    """The tier name and protocol of ``task`` under the request's tier and overrides."""
+    if request.steps is not None and request.tier is not None:
+        raise ConfigError("give either --budget TIER or --steps N, not both")
+    tier = request.tier or ("custom" if request.steps is not None else "smoke")
+    if tier != "custom" and tier not in TIERS:
+        raise UnknownIdError("budget tier", tier, TIERS, hint="choose full, short or smoke")
+    base = task.protocol("full" if tier == "custom" else tier)
+    budget = base.budget
+    eval_every = base.eval_every
+    if request.steps is not None:
+        if request.steps < 1:
+            raise ConfigError(
+                f"--steps must be a positive number of env steps, got {request.steps}"
+            )
+        budget = request.steps
+        eval_every = max(1, min(base.eval_every, budget // 10))
+    if request.eval_every is not None or request.eval_episodes is not None:
+        tier = "custom"  # a changed protocol is never mixed with a named tier
+    protocol = TierProtocol(
+        budget=budget,
+        eval_every=request.eval_every or eval_every,
+        eval_episodes=request.eval_episodes or base.eval_episodes,
+    )
+    return tier, protocol
+
+
+def plan(request: SweepRequest) -> list[JobSpec]:
+    """Check the request and expand it into one job per task and seed."""
+    if request.workers < 1:
+        raise ConfigError(f"--workers must be at least 1, got {request.workers}")
+    if (request.suite is None) == (not request.tasks):
+        raise ConfigError("name the tasks with --suite S or --task T [T ...] (one of the two)")
+    task_ids = list(get_suite(request.suite).tasks) if request.suite else list(request.tasks)
+    tasks = [get_task(task_id) for task_id in task_ids]
+    spec = get_agent_spec(request.agent)
+    factory = load_factory(spec)
+    threads = request.threads or max(1, (os.cpu_count() or 1) // request.workers)
+    config_dir = spec.config_dir or (spec.id if spec.source != "entry point" else None)
+    jobs: list[JobSpec] = []
+    for task in tasks:
+        tier, protocol = resolve_protocol(task, request)
+        config = resolve_config(config_dir, task.suite, task.id, tier, request.overrides)
+        config_cls = getattr(factory, "Config", None)
+        if config_cls is not None:
+            build_config(config_cls, config, spec.id)  # fail now, not in a worker
+        for seed in _seeds(task, tier, request):
+            job = JobSpec(
+                agent=spec.id, agent_version=spec.version, agent_entry_point=spec.entry_point,
+                task=task.id, suite=task.suite, tier=tier, seed=seed, budget=protocol.budget,
+                eval_every=protocol.eval_every, eval_episodes=protocol.eval_episodes,
+                config=config, config_dir=config_dir, device=request.device, threads=threads,
+                checkpoint_every_s=request.checkpoint_every_s,
+            )  # fmt: skip
+            jobs.append(_with_checkpoint_dir(job, request.checkpoint_root))
+    return jobs
+
+
+def _seeds(task: TaskSpec, tier: str, request: SweepRequest) -> list[int]:
+    if request.seeds is not None and request.num_seeds is not None:
+        raise ConfigError("give either --seeds or --num-seeds, not both")
+    if request.seeds is not None:
+        if any(s < 0 for s in request.seeds):
+            raise ConfigError("seeds must be non-negative integers")
+        return list(dict.fromkeys(request.seeds))
+    if request.num_seeds is not None:
+        if request.num_seeds < 1:
+            raise ConfigError(f"--num-seeds must be at least 1, got {request.num_seeds}")
+        return list(range(request.num_seeds))
+    defaults = get_suite(task.suite).seeds
+    return list(defaults["smoke" if tier == "custom" else tier])
+
+
+def _with_checkpoint_dir(job: JobSpec, root: Path) -> JobSpec:
+    return replace(job, checkpoint_dir=str(root / job.run_key))
