@@ -1,0 +1,74 @@
+"""Shared fixtures: a temporary working directory and database, and an in-process CLI runner."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+import pomdpbench  # noqa: F401 - registers the tasks
+from pomdpbench.cli.app import main
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@dataclass
+class CliResult:
+    """Exit status and captured output of one CLI call."""
+
+    status: int
+    out: str
+    err: str
+
+
+@pytest.fixture
+def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A fresh working directory with no POMDPBENCH_* settings leaking in."""
+    monkeypatch.chdir(tmp_path)
+    for name in ("POMDPBENCH_DB", "POMDPBENCH_CHECKPOINTS"):
+        monkeypatch.delenv(name, raising=False)
+    return tmp_path
+
+
+@pytest.fixture
+def db_url(workdir: Path) -> str:
+    """A SQLite URL in the working directory."""
+    return f"sqlite:///{workdir / 'results.db'}"
+
+
+@pytest.fixture
+def cli(workdir: Path, capsys: pytest.CaptureFixture[str]) -> Iterator[object]:
+    """Call ``pomdpbench`` in this process: ``cli("list", "suites") -> CliResult``."""
+
+    def run(*args: str) -> CliResult:
+        capsys.readouterr()
+        try:
+            status = main(list(args))
+        except SystemExit as exc:  # argparse usage errors and --help
+            status = int(exc.code or 0)
+        captured = capsys.readouterr()
+        return CliResult(status, captured.out, captured.err)
+
+    yield run
+
+
+def run_cli_subprocess(
+    *args: str, cwd: Path, timeout: float = 300, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run ``python -m pomdpbench`` in a fresh interpreter (for kill/resume tests)."""
+    full_env = {**os.environ, **(env or {})}
+    full_env.pop("POMDPBENCH_DB", None)
+    return subprocess.run(
+        [sys.executable, "-m", "pomdpbench", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=full_env,
+        check=False,
+    )
