@@ -10,9 +10,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import torch
 
 import pomdpbench  # noqa: F401 - registers the tasks
 from pomdpbench.cli.app import main
+
+# One thread: small networks gain nothing from two, and a busy machine makes OpenMP threads
+# spin against each other (a 2 s test took 80 s under load).
+torch.set_num_threads(1)
 
 REPO = Path(__file__).resolve().parent.parent
 

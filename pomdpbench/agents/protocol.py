@@ -58,7 +58,8 @@ class Transition(NamedTuple):
     reward: float
     next_obs: np.ndarray
     terminated: bool
-    """A true end of the task: do not bootstrap."""
+    """A true end of the task: do not bootstrap. Wins when both flags are set (a task that
+    ends itself exactly at its time limit, like the T-maze, reports both)."""
     truncated: bool
     """A time limit: the episode stops but the value of ``next_obs`` still counts."""
     episode_start: bool

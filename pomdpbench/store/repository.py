@@ -23,6 +23,8 @@ from pomdpbench.registry.specs import TaskSpec
 from pomdpbench.store.database import database_url, open_engine, with_retry
 from pomdpbench.store.models import Evaluation, Run, utcnow
 
+WRITE_TIMEOUT_S = 60.0
+
 
 @dataclass(frozen=True)
 class RunSummary:
@@ -57,9 +59,11 @@ class RunSummary:
 class Store:
     """Results store bound to one database URL."""
 
-    def __init__(self, engine: Engine, url: str) -> None:
+    def __init__(self, engine: Engine, url: str, write_timeout_s: float | None = None) -> None:
         self.engine = engine
         self.url = url
+        # how long a write waits for another process's lock before giving up
+        self.write_timeout_s = WRITE_TIMEOUT_S if write_timeout_s is None else write_timeout_s
 
     @classmethod
     def open(cls, url: str | None = None, *, create: bool = True) -> Store:
@@ -72,7 +76,7 @@ class Store:
             with Session(self.engine, expire_on_commit=False) as session, session.begin():
                 return action(session)
 
-        return with_retry(run, self.url)
+        return with_retry(run, self.url, self.write_timeout_s)
 
     # ----------------------------------------------------------------- reads
     def find(self, run_key: str) -> RunSummary | None:

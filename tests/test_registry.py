@@ -1,0 +1,197 @@
+"""The task registry: every registered task builds, matches its declared spec and is seeded."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import gymnasium
+import numpy as np
+import pytest
+from gymnasium.utils.env_checker import check_env
+
+import pomdpbench
+from pomdpbench.errors import ConfigError, UnknownIdError
+from pomdpbench.registry import TaskSpec, TierProtocol, load_suite_file, register_task
+from pomdpbench.registry.specs import split_version
+
+ALL_TASKS = [task.id for task in pomdpbench.list_tasks()]
+
+
+def _space_string(space: gymnasium.Space) -> str:
+    if isinstance(space, gymnasium.spaces.Discrete):
+        return f"Discrete({space.n})"
+    assert isinstance(space, gymnasium.spaces.Box)
+    return f"Box({int(np.prod(space.shape))})"
+
+
+@pytest.mark.parametrize("task_id", ALL_TASKS)
+def test_task_builds_with_declared_spaces_and_horizon(task_id: str) -> None:
+    spec = pomdpbench.get_task(task_id)
+    env = gymnasium.make(task_id)
+    try:
+        assert env.observation_space.shape == (spec.observation_size,)
+        assert _space_string(env.action_space) == spec.action_space
+        assert env.spec is not None and env.spec.max_episode_steps == spec.max_episode_steps
+        if isinstance(env.action_space, gymnasium.spaces.Box):
+            assert np.all(env.action_space.low == -1.0) and np.all(env.action_space.high == 1.0)
+        obs, _ = env.reset(seed=0)
+        assert obs.shape == (spec.observation_size,)
+    finally:
+        env.close()
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning:gymnasium.utils.env_checker")
+@pytest.mark.parametrize("task_id", ALL_TASKS)
+def test_task_passes_gymnasium_env_checker(task_id: str) -> None:
+    env = gymnasium.make(task_id)
+    try:
+        check_env(env, skip_render_check=True)
+    finally:
+        env.close()
+
+
+@pytest.mark.parametrize("task_id", ALL_TASKS)
+def test_seeded_episodes_are_reproducible(task_id: str) -> None:
+    def rollout() -> list[np.ndarray]:
+        env = gymnasium.make(task_id)
+        env.action_space.seed(3)
+        obs, _ = env.reset(seed=7)
+        seen = [obs]
+        for _ in range(60):
+            obs, reward, terminated, truncated, _ = env.step(env.action_space.sample())
+            seen.append(np.append(obs, reward))
+            if terminated or truncated:
+                seen.append(env.reset()[0])
+        env.close()
+        return seen
+
+    first, second = rollout(), rollout()
+    assert all(np.array_equal(a, b) for a, b in zip(first, second, strict=True))
+
+
+@pytest.mark.parametrize("task_id", ALL_TASKS)
+def test_every_task_has_tiers_metric_and_sources(task_id: str) -> None:
+    spec = pomdpbench.get_task(task_id)
+    full, short, smoke = spec.protocol("full"), spec.protocol("short"), spec.protocol("smoke")
+    assert smoke.budget <= full.budget and short.budget <= full.budget
+    assert spec.metric in ("return", "success")
+    assert spec.source or pomdpbench.get_suite(spec.suite).source
+    assert spec.id.endswith(f"-v{spec.version}")
+
+
+def test_suites_list_their_tasks() -> None:
+    suites = {suite.id: suite for suite in pomdpbench.list_suites()}
+    assert {"sanity", "diagnostic"} <= set(suites)
+    assert set(suites["sanity"].tasks) == {
+        f"{name}-{kind}-v0"
+        for name in ("Pendulum", "CartPole", "LunarLander")
+        for kind in ("F", "P", "V")
+    }
+    assert len(suites["sanity"].seeds["full"]) == 6
+
+
+def test_import_registers_tasks_in_a_fresh_interpreter() -> None:
+    code = (
+        "import gymnasium, pomdpbench; env = gymnasium.make('CartPole-V-v0'); "
+        "print(env.observation_space.shape)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
+    )
+    assert out.stdout.strip() == "(2,)"
+
+
+def _spec(task_id: str) -> TaskSpec:
+    tier = TierProtocol(budget=100, eval_every=50, eval_episodes=1)
+    return TaskSpec(
+        id=task_id,
+        suite="tests",
+        entry_point="pomdpbench.envs.tmaze:PassiveTMaze",
+        max_episode_steps=4,
+        metric="success",
+        observation_size=2,
+        action_space="Discrete(4)",
+        tiers={"full": tier, "short": tier, "smoke": tier},
+        simulator="numpy",
+        simulator_package="pomdpbench",
+        kwargs={"corridor_length": 3},
+    )
+
+
+def test_duplicate_ids_are_rejected() -> None:
+    with pytest.raises(ConfigError, match="already registered"):
+        register_task(_spec("TMazePassive-10-v0"))
+
+
+def test_register_task_makes_it_available_to_gymnasium() -> None:
+    register_task(_spec("TestOnlyTMaze-3-v0"))
+    env = gymnasium.make("TestOnlyTMaze-3-v0")
+    assert env.spec is not None and env.spec.max_episode_steps == 4
+    assert pomdpbench.get_task("TestOnlyTMaze-3-v0").version == 0
+
+
+def test_unknown_task_suggests_close_ids() -> None:
+    with pytest.raises(UnknownIdError, match="did you mean 'Pendulum-V-v0'"):
+        pomdpbench.get_task("Pendulum-V-v1")
+
+
+def test_split_version() -> None:
+    assert split_version("LunarLander-P-v0") == ("LunarLander-P", 0)
+    assert split_version("TMazePassive-100-v12") == ("TMazePassive-100", 12)
+    with pytest.raises(ValueError, match="-v<N>"):
+        split_version("NoVersion")
+
+
+SUITE_HEAD = """
+[suite]
+id = "tiny"
+metric = "success"
+[defaults]
+entry_point = "pomdpbench.envs.tmaze:PassiveTMaze"
+simulator = "numpy"
+simulator_package = "pomdpbench"
+observation_size = 2
+action_space = "Discrete(4)"
+eval_episodes = 5
+smoke = { budget = 10, eval_every = 5, eval_episodes = 1 }
+"""
+
+
+def test_loader_derives_short_tier_and_reads_references(tmp_path: Path) -> None:
+    path = tmp_path / "tiny.toml"
+    path.write_text(
+        SUITE_HEAD
+        + """
+[[task]]
+id = "Tiny-v0"
+kwargs = { corridor_length = 2 }
+max_episode_steps = 3
+budget = 1000
+eval_every = 200
+references.random = { score = 0.1, source = "measured" }
+references.target = { score = 1.0, source = "optimum" }
+"""
+    )
+    suite, (task,) = load_suite_file(path)
+    assert suite.tasks == ("Tiny-v0",)
+    assert task.protocol("short") == TierProtocol(budget=100, eval_every=10, eval_episodes=5)
+    assert task.protocol("smoke") == TierProtocol(budget=10, eval_every=5, eval_episodes=1)
+    assert task.normalize(0.55) == pytest.approx(0.5)
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ('[[task]]\nid = "T-v0"\nmax_episode_steps = 3\nbudget = 10\neval_every = 5\ncolour = 1',
+         "unknown key"),
+        ('[[task]]\nid = "T-v0"\nmax_episode_steps = 3\neval_every = 5', "missing required key 'budget'"),
+        ("[[task]\nid = 1", "malformed TOML"),
+    ],
+)  # fmt: skip
+def test_loader_rejects_malformed_suite_files(tmp_path: Path, body: str, message: str) -> None:
+    path = tmp_path / "bad.toml"
+    path.write_text(SUITE_HEAD + body)
+    with pytest.raises(ConfigError, match=message):
+        load_suite_file(path)
