@@ -35,7 +35,12 @@ def test_sac_mlp_cannot_solve_pendulum_from_velocities_alone(db_url: str, tmp_pa
     assert final_score("sac-mlp", "Pendulum-V-v0", db_url, tmp_path) < -400
 
 
-def test_memoryless_agent_is_at_chance_on_the_t_maze(db_url: str, tmp_path: object) -> None:
+def test_memoryless_agent_never_beats_chance_on_the_t_maze(db_url: str, tmp_path: object) -> None:
+    """No memoryless policy succeeds more than half the time (tests/test_tmaze.py checks that
+    bound with a scripted policy). Over the final window's 40 episodes a policy at chance
+    scores 0.5 +- 0.08, so 0.75 is three standard errors above it; more would mean the goal
+    leaked into the agent's input. sac-mlp in fact scores about 0: in the corridor every
+    position looks alike, so its critic cannot tell a step right from a step in place and it
+    rarely reaches the junction in training (see docs/tasks.md)."""
     success = final_score("sac-mlp", "TMazePassive-10-v0", db_url, tmp_path)
-    # It reaches the junction but cannot know the goal side: about half the episodes.
-    assert 0.25 <= success <= 0.75
+    assert success <= 0.75

@@ -158,3 +158,28 @@ def test_interrupt_checkpoints_and_resume_continues(tmp_path: Path) -> None:
     assert isinstance(resumed[-1], ev.Finished) and resumed[-1].env_steps == 60
     assert agent.updates == 33 + 28  # restored counter, then the remaining steps
     assert agent.transitions[0].episode_start  # a resumed run starts a fresh episode
+
+
+def test_interrupt_during_an_evaluation_repeats_that_evaluation(tmp_path: Path) -> None:
+    job = job_for("CartPole-V-v0", budget=60, eval_every=20, checkpoint_dir=str(tmp_path / "c"))
+    events: list[ev.Event] = []
+    calls = {"n": 0}
+    original = Recorder.act
+
+    def act(self: Recorder, inp: object, state: int, deterministic: bool) -> object:
+        if deterministic and len(self.transitions) == 40:
+            calls["n"] += 1
+            if calls["n"] == 3:  # in the middle of the evaluation at step 40
+                raise KeyboardInterrupt
+        return original(self, inp, state, deterministic)  # type: ignore[arg-type]
+
+    Recorder.act = act  # type: ignore[method-assign]
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            run_job(job, events.append)
+    finally:
+        Recorder.act = original  # type: ignore[method-assign]
+    done = tuple(e.result.env_step for e in evaluations(events))
+    assert done == (0, 20)
+    resumed, _ = run(replace(job, resume=True, known_eval_steps=done))
+    assert [e.result.env_step for e in evaluations(resumed)] == [40, 60]

@@ -153,9 +153,12 @@ def _train(
 
     if state.env_step == 0:
         obs, info = env.reset(seed=job.seed)
-        run_eval()
     else:
         obs, info = env.reset(seed=resume_env_seed(job.seed, state.env_step))
+    if state.env_step == 0 or (
+        state.env_step % job.eval_every == 0 and state.env_step not in known
+    ):  # the first evaluation, or one that an interrupt cut short
+        run_eval()
     budget, encode, zero, new = job.budget, encoder.encode, encoder.zero, tuple.__new__
     env_step = state.env_step  # a local counter: this loop runs billions of times in a sweep
     next_eval = min(budget, (env_step // job.eval_every + 1) * job.eval_every)
