@@ -151,3 +151,38 @@ def _status(entry: EntryScores, n_tasks: int) -> str:
     if n_tasks == 0:
         return "no normalizable task"
     return f"incomplete: lacks {', '.join(entry.missing)}"
+
+
+def task_table(
+    finished: pd.DataFrame, task_id: str, labels: Sequence[str] | None = None
+) -> pd.DataFrame:
+    """Per entry on one task: runs, mean raw score, its standard error, mean normalized score.
+
+    The normalized column is NaN where the task has no reference scores here.
+    """
+    rows = finished[finished["task"] == task_id]
+    if labels is not None:
+        rows = rows[rows["label"].isin(labels)]
+    columns = ["task", "agent", "runs", "score", "stderr", "normalized", "metric"]
+    if rows.empty:
+        return pd.DataFrame(columns=columns)
+    grouped = rows.groupby("label", sort=True)
+    table = grouped.agg(
+        runs=("run_id", "count"),
+        score=("final_score", "mean"),
+        std=("final_score", "std"),
+        normalized=("normalized", "mean"),
+        metric=("metric", "first"),
+    ).reset_index()
+    table["stderr"] = table["std"] / np.sqrt(table["runs"])
+    table = table.rename(columns={"label": "agent"}).assign(task=task_id)
+    return table[columns].sort_values("score", ascending=False).reset_index(drop=True)
+
+
+def per_task_table(scores: SuiteScores, labels: Sequence[str] | None = None) -> pd.DataFrame:
+    """:func:`task_table` of every task of the suite, one after the other."""
+    tables = [task_table(scores.finished, t, labels) for t in scores.suite_tasks]
+    tables = [t for t in tables if not t.empty]
+    if not tables:
+        return task_table(scores.finished, "", labels)
+    return pd.concat(tables, ignore_index=True)

@@ -41,7 +41,8 @@ def interval_figure(intervals: Mapping[str, Mapping[str, Interval]]) -> Any:
     }  # fmt: skip
     fig, _ = plot_utils.plot_interval_estimates(
         points, cis, metric_names=list(METRIC_NAMES), algorithms=labels,
-        xlabel="Normalized score", row_height=max(0.45, 0.2 * len(labels)),
+        xlabel="Normalized score", row_height=0.5, subfigure_width=3.6,
+        xlabel_y_coordinate=-0.9 / (len(labels) + 1) - 0.15,
     )  # fmt: skip
     return fig
 

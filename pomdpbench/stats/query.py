@@ -81,3 +81,13 @@ def run_provenance(engine: Engine, run_id: int) -> dict[str, Any] | None:
             column.key: getattr(run, column.key)
             for column in Run.__table__.columns  # every column, blobs included
         }
+
+
+def recorded_versions(engine: Engine, suite: str, tier: str, task: str, package: str) -> list[str]:
+    """The versions of ``package`` that the finished runs of one task recorded."""
+    query = select(Run.packages).where(
+        Run.suite == suite, Run.tier == tier, Run.task == task, Run.status == "finished"
+    )
+    with engine.connect() as connection:
+        found = {str((row[0] or {}).get(package, "")) for row in connection.execute(query)}
+    return sorted(v for v in found if v and v != "missing")
