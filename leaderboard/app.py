@@ -25,6 +25,7 @@ from pomdpbench.stats.scores import label_runs, suite_task_ids
 from pomdpbench.store.database import database_url, describe
 
 NUMBER = st.column_config.NumberColumn(format="%.3f")
+VIEWS = ("Leaderboard", "Profiles & improvement", "Per task", "Runs & provenance")
 
 
 def show(figure: Any) -> None:
@@ -45,9 +46,14 @@ def sidebar(url: str, counts: pd.DataFrame) -> tuple[str, str, list[str], list[s
     runs = data.runs(url, suite, tier)
     finished = runs[runs["status"] == "finished"]
     labels = sorted(set(label_runs(finished))) if not finished.empty else []
-    agents = bar.multiselect("Agents", labels, default=labels, key="agents")
     suite_tasks = list(suite_task_ids(suite, runs)[0])
-    tasks = bar.multiselect("Tasks aggregated", suite_tasks, default=suite_tasks, key="tasks")
+    if st.session_state.get("chosen") != (suite, tier):
+        # a new suite or tier starts with every agent and task chosen again
+        st.session_state["chosen"] = (suite, tier)
+        st.session_state["agents"] = labels
+        st.session_state["tasks"] = suite_tasks
+    agents = bar.multiselect("Agents", labels, key="agents")
+    tasks = bar.multiselect("Tasks aggregated", suite_tasks, key="tasks")
     if bar.button("Refresh"):
         data.clear()
         st.rerun()
@@ -164,16 +170,15 @@ def main() -> None:
     board = data.board(url, *key)
     for message in board.messages:
         st.warning(message)
-    leaderboard, compare, per_task, runs = st.tabs(
-        ["Leaderboard", "Profiles & improvement", "Per task", "Runs & provenance"]
-    )
-    with leaderboard:
+    # one view at a time: tabs would compute every plot's bootstrap on each interaction
+    view = st.radio("View", VIEWS, horizontal=True, key="view", label_visibility="collapsed")
+    if view == VIEWS[0]:
         headline_tab(board)
-    with compare:
+    elif view == VIEWS[1]:
         compare_tab(url, board, key)
-    with per_task:
+    elif view == VIEWS[2]:
         task_tab(url, board, suite_tasks, agents)
-    with runs:
+    else:
         runs_tab(url, data.runs(url, suite, tier))
 
 

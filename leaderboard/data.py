@@ -8,6 +8,7 @@ runs once per minute at most, however often people click.
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import pandas as pd
@@ -33,6 +34,12 @@ from pomdpbench.stats.reported import reported_for_suite, sync_reported
 from pomdpbench.store.database import open_engine
 
 TTL_S = 60
+
+
+def reps() -> int:
+    """Bootstrap replications: ``POMDPBENCH_REPS`` or the statistics' default (2,000)."""
+    value = os.environ.get("POMDPBENCH_REPS", "")
+    return int(value) if value.isdigit() and int(value) > 0 else DEFAULT_REPS
 
 
 @st.cache_resource(show_spinner=False)
@@ -72,7 +79,7 @@ def board(
     url: str, suite: str, tier: str, agents: tuple[str, ...], tasks: tuple[str, ...] | None
 ) -> Board:
     """The headline board of the chosen entries and tasks."""
-    return build_board(runs(url, suite, tier), suite, tier, agents, tasks, reps=DEFAULT_REPS)
+    return build_board(runs(url, suite, tier), suite, tier, agents, tasks, reps=reps())
 
 
 @st.cache_data(ttl=TTL_S, show_spinner=False)
@@ -93,7 +100,7 @@ def profiles(
 ) -> dict[str, Profile]:
     """Performance profiles of the complete entries."""
     chosen = board(url, suite, tier, agents, tasks)
-    return performance_profiles(chosen.scores.matrices(chosen.complete_labels))
+    return performance_profiles(chosen.scores.matrices(chosen.complete_labels), reps=reps())
 
 
 @st.cache_data(ttl=TTL_S, show_spinner="Bootstrapping probabilities ...")
@@ -105,7 +112,7 @@ def improvements(
     chosen = board(url, suite, tier, agents, tasks)
     labels = chosen.complete_labels
     pairs = [(label, baseline) for label in labels if label != baseline]
-    return probability_of_improvement(chosen.scores.matrices(labels), pairs)
+    return probability_of_improvement(chosen.scores.matrices(labels), pairs, reps=reps())
 
 
 @st.cache_data(ttl=TTL_S, show_spinner="Bootstrapping curves ...")
@@ -116,7 +123,7 @@ def efficiency(
     chosen = board(url, suite, tier, agents, tasks)
     arrays = suite_curve_arrays(evaluations(url, suite, tier), chosen.scores)
     kept = {k: v for k, v in arrays.arrays.items() if k in chosen.complete_labels}
-    return arrays, sample_efficiency(kept, arrays.x)
+    return arrays, sample_efficiency(kept, arrays.x, reps=reps())
 
 
 @st.cache_data(ttl=TTL_S, show_spinner=False)
