@@ -2,10 +2,10 @@
 
 Start it with ``pomdpbench leaderboard [--db URL] [--port P]``; it reads the database named by
 ``POMDPBENCH_DB`` (the command sets it from ``--db``). Pick a suite, a budget tier, agents and
-tasks in the sidebar; the tabs show the headline table with interval estimates, performance
-profiles and probabilities of improvement, a per-task drill-down with learning curves and
-reported figures, and the provenance of every run. All numbers come from
-:mod:`pomdpbench.stats`, the same code that ``pomdpbench report`` uses.
+tasks in the sidebar; the views show the headline table; the interval estimates, performance
+profiles, probabilities of improvement and sample-efficiency curves; a per-task drill-down
+with learning curves and reported figures; and the provenance of every run. All numbers come
+from :mod:`pomdpbench.stats`, the same code that ``pomdpbench report`` uses.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from pomdpbench.stats.scores import label_runs, suite_task_ids
 from pomdpbench.store.database import database_url, describe
 
 NUMBER = st.column_config.NumberColumn(format="%.3f")
-VIEWS = ("Leaderboard", "Profiles & improvement", "Per task", "Runs & provenance")
+VIEWS = ("Leaderboard", "Plots", "Per task", "Runs & provenance")
 
 
 def show(figure: Any) -> None:
@@ -61,7 +61,7 @@ def sidebar(url: str, counts: pd.DataFrame) -> tuple[str, str, list[str], list[s
 
 
 def headline_tab(board: Board) -> None:
-    """The headline table and the interval-estimate plot."""
+    """The headline table."""
     st.subheader(f"{board.suite} · {board.tier}: normalized scores")
     st.caption(
         "normalized = (score - random) / (target - random) with each task's fixed reference "
@@ -71,16 +71,16 @@ def headline_tab(board: Board) -> None:
     columns = {name: NUMBER for name in ("IQM", "IQM low", "IQM high", "median", "mean")}
     columns["optimality gap"] = NUMBER
     st.dataframe(board.headline, hide_index=True, column_config=columns, key="headline")
-    if board.intervals:
-        show(plots.interval_figure(board.intervals))
 
 
 def compare_tab(url: str, board: Board, key: tuple[Any, ...]) -> None:
-    """Performance profiles, probability of improvement and sample-efficiency curves."""
+    """Interval estimates, performance profiles, probability of improvement, sample efficiency."""
     labels = board.complete_labels
     if not labels:
         st.info("No agent has runs on every aggregated task, so there is nothing to compare.")
         return
+    st.subheader("Interval estimates")
+    show(plots.interval_figure(data.all_intervals(url, *key)))
     st.subheader("Performance profiles")
     show(plots.profile_figure(data.profiles(url, *key)))
     st.subheader("Probability of improvement")

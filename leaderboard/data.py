@@ -94,6 +94,14 @@ def reported(url: str, suite: str) -> pd.DataFrame:
     return reported_for_suite(engine_for(url)[0], suite)
 
 
+@st.cache_data(ttl=TTL_S, show_spinner="Bootstrapping intervals ...")
+def all_intervals(
+    url: str, suite: str, tier: str, agents: tuple[str, ...], tasks: tuple[str, ...] | None
+) -> dict[str, dict[str, Interval]]:
+    """All four aggregates with intervals, for the interval plot."""
+    return board(url, suite, tier, agents, tasks).all_intervals()
+
+
 @st.cache_data(ttl=TTL_S, show_spinner="Bootstrapping profiles ...")
 def profiles(
     url: str, suite: str, tier: str, agents: tuple[str, ...], tasks: tuple[str, ...] | None

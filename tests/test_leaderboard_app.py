@@ -125,10 +125,11 @@ def test_comparison_view_draws_without_error(
     monkeypatch: pytest.MonkeyPatch, fixture_url: str
 ) -> None:
     app = open_app(monkeypatch, fixture_url)
-    app.radio(key="view").set_value("Profiles & improvement").run()
+    app.radio(key="view").set_value("Plots").run()
     assert not app.exception
     assert [s.value for s in app.subheader] == [
-        "Performance profiles", "Probability of improvement", "Sample efficiency",
+        "Interval estimates", "Performance profiles", "Probability of improvement",
+        "Sample efficiency",
     ]  # fmt: skip
     assert app.selectbox(key="baseline").options == ["strong", "weak"]
     assert not app.info  # every plot had data

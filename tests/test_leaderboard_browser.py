@@ -40,8 +40,14 @@ def server(tmp_path: Path) -> Iterator[str]:
     """The leaderboard of a small database of sanity-suite runs, served until the test ends."""
     url = f"sqlite:///{tmp_path / 'browser.db'}"
     runs = [
-        SyntheticRun(agent, "CartPole-V-v0", "sanity", seed, 20.0 + 100 * i + seed,
-                     curve=[(0, 10.0), (1000, 20.0 + 100 * i)])  # fmt: skip
+        SyntheticRun(
+            agent,
+            "CartPole-V-v0",
+            "sanity",
+            seed,
+            20.0 + 100 * i + seed,
+            curve=[(0, 10.0), (1000, 20.0 + 100 * i)],
+        )  # fmt: skip
         for i, agent in enumerate(AGENTS)
         for seed in range(3)
     ]

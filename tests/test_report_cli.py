@@ -11,7 +11,6 @@ import pandas as pd
 import pytest
 from stats_fixtures import SUITE, build_fixture_db
 
-from pomdpbench.cli import leaderboard_cmd
 from pomdpbench.paths import leaderboard_dir
 from pomdpbench.stats import query
 from pomdpbench.stats.board import build_board
@@ -95,4 +94,3 @@ def test_leaderboard_command_errors_are_one_line(cli: Any, tmp_path: Path) -> No
     result = cli("leaderboard", "--db", f"sqlite:///{tmp_path / 'absent.db'}")
     assert result.status == 2 and "no results database" in result.err
     assert len(result.err.strip().splitlines()) == 1
-

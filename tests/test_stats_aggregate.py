@@ -125,3 +125,10 @@ def test_statistics_do_not_import_torch() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_an_interval_is_the_same_alone_or_with_the_other_metrics() -> None:
+    matrix = np.random.default_rng(6).random((5, 4))
+    alone = agg.interval_estimates({"a": matrix}, reps=REPS, names=("IQM",))["a"]["IQM"]
+    together = agg.interval_estimates({"a": matrix}, reps=REPS)["a"]["IQM"]
+    assert alone == together

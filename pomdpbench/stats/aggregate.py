@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import warnings
 import zlib
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -58,16 +58,17 @@ def iqm(scores: np.ndarray) -> float:
     return float(np.mean(part[cut : n - cut]))
 
 
-def aggregates(scores: np.ndarray) -> np.ndarray:
-    """IQM, median, mean and optimality gap of a (runs x tasks) matrix, in METRIC_NAMES order."""
-    return np.array(
-        [
-            iqm(scores),
-            metrics.aggregate_median(scores),
-            metrics.aggregate_mean(scores),
-            metrics.aggregate_optimality_gap(scores),
-        ]
-    )
+METRIC_FUNCTIONS: dict[str, Callable[[np.ndarray], float]] = {
+    "IQM": iqm,
+    "Median": metrics.aggregate_median,
+    "Mean": metrics.aggregate_mean,
+    "Optimality gap": metrics.aggregate_optimality_gap,
+}
+
+
+def aggregates(scores: np.ndarray, names: Sequence[str] = METRIC_NAMES) -> np.ndarray:
+    """The named aggregates of a (runs x tasks) matrix (default all four, in METRIC_NAMES order)."""
+    return np.array([METRIC_FUNCTIONS[name](scores) for name in names])
 
 
 def improvement_probability(scores_x: np.ndarray, scores_y: np.ndarray) -> float:
@@ -99,19 +100,27 @@ def seeded(seed: int, label: str) -> Iterator[None]:
 
 
 def interval_estimates(
-    matrices: Mapping[str, np.ndarray], reps: int = DEFAULT_REPS, seed: int = DEFAULT_SEED
+    matrices: Mapping[str, np.ndarray],
+    reps: int = DEFAULT_REPS,
+    seed: int = DEFAULT_SEED,
+    names: Sequence[str] = METRIC_NAMES,
 ) -> dict[str, dict[str, Interval]]:
-    """The four aggregates of each entry with their stratified-bootstrap intervals."""
+    """The named aggregates of each entry with their stratified-bootstrap intervals.
+
+    The seed fixes the resampled indices, so a metric's interval is the same whether it is
+    computed alone (the headline's IQM) or with the others (the interval plot).
+    """
     out: dict[str, dict[str, Interval]] = {}
     for label, matrix in matrices.items():
         with seeded(seed, label):
             points, cis = rly.get_interval_estimates(
-                {label: matrix}, aggregates, reps=reps, confidence_interval_size=CONFIDENCE
-            )
+                {label: matrix}, lambda s: aggregates(s, names), reps=reps,
+                confidence_interval_size=CONFIDENCE,
+            )  # fmt: skip
         out[label] = {
             name: Interval(float(points[label][i]), float(cis[label][0, i]),
                            float(cis[label][1, i]))
-            for i, name in enumerate(METRIC_NAMES)
+            for i, name in enumerate(names)
         }  # fmt: skip
     return out
 

@@ -20,6 +20,7 @@ from pomdpbench.stats.aggregate import (
     DEFAULT_SEED,
     METRIC_NAMES,
     Interval,
+    aggregates,
     interval_estimates,
 )
 from pomdpbench.stats.scores import EntryScores, SuiteScores, build_suite_scores
@@ -58,8 +59,16 @@ class Board:
     tier: str
     scores: SuiteScores
     intervals: dict[str, dict[str, Interval]]
+    """The IQM interval of each complete entry (:func:`all_intervals` has all four)."""
     headline: pd.DataFrame
     messages: tuple[str, ...]
+    reps: int
+    seed: int
+
+    def all_intervals(self) -> dict[str, dict[str, Interval]]:
+        """IQM, median, mean and optimality gap with intervals (for the interval plot)."""
+        matrices = self.scores.matrices(self.complete_labels)
+        return interval_estimates(matrices, reps=self.reps, seed=self.seed)
 
     @property
     def complete_labels(self) -> list[str]:
@@ -110,20 +119,28 @@ def build_board(
             "Runs per task differ, so the runs with the lowest seeds are used on every task: "
             + "; ".join(f"{e.label} leaves out {e.left_out}" for e in balanced)
         )
-    intervals = interval_estimates(scores.matrices(chosen), reps=reps, seed=seed)
-    headline = headline_table(entries, intervals, len(scores.tasks))
-    return Board(suite, tier, scores, intervals, headline, tuple(messages))
+    matrices = scores.matrices(chosen)
+    # the headline needs the IQM interval only; the others are point estimates here and get
+    # their intervals in the interval plot (all_intervals), from the same resampled indices
+    intervals = interval_estimates(matrices, reps=reps, seed=seed, names=("IQM",))
+    points = {label: dict(zip(METRIC_NAMES, aggregates(m), strict=True))
+              for label, m in matrices.items()}  # fmt: skip
+    headline = headline_table(entries, intervals, points, len(scores.tasks))
+    return Board(suite, tier, scores, intervals, headline, tuple(messages), reps, seed)
 
 
 def headline_table(
-    entries: Sequence[EntryScores], intervals: dict[str, dict[str, Interval]], n_tasks: int
+    entries: Sequence[EntryScores],
+    intervals: dict[str, dict[str, Interval]],
+    points: dict[str, dict[str, float]],
+    n_tasks: int,
 ) -> pd.DataFrame:
     """One row per entry: aggregates with the IQM interval, coverage, versions, status."""
     rows = []
     for entry in entries:
         found = intervals.get(entry.label)
         covered = n_tasks - len(entry.missing)
-        point = {name: (found[name].point if found else np.nan) for name in METRIC_NAMES}
+        point = {name: points[entry.label][name] if found else np.nan for name in METRIC_NAMES}
         rows.append(
             {
                 "agent": entry.label,

@@ -104,7 +104,7 @@ def _figures(engine: Engine, board: Board, reps: int, seed: int, out: Path) -> l
     matrices = board.scores.matrices(labels)
     evaluations = query.suite_evaluations(engine, board.suite, board.tier)
     if labels:
-        written.append(_save(plots.interval_figure(board.intervals), out / "intervals.png"))
+        written.append(_save(plots.interval_figure(board.all_intervals()), out / "intervals.png"))
         profiles = performance_profiles(matrices, reps=reps, seed=seed)
         written.append(_save(plots.profile_figure(profiles), out / "profiles.png"))
     if len(labels) >= 2:
