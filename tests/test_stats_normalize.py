@@ -15,6 +15,7 @@ from stats_fixtures import (
     TASKS,
     build_fixture_db,
     expected_matrix,
+    raw_score,
 )
 
 from pomdpbench.stats import query
@@ -79,6 +80,8 @@ def test_an_agent_lacking_a_task_is_incomplete_not_averaged(fixture_runs: pd.Dat
     narrowed = build_board(fixture_runs, SUITE, "smoke", tasks=TASKS[:2], reps=200)
     assert narrowed.scores.entries["partial"].complete
     assert any("2 chosen task(s) of the suite's 3" in m for m in narrowed.messages)
+    assert any("Fewer than 3 runs per task" in m and "partial has 1" in m
+               for m in narrowed.messages)  # fmt: skip
 
 
 def test_unfinished_runs_are_named_and_left_out(fixture_runs: pd.DataFrame) -> None:
@@ -103,16 +106,25 @@ def test_unequal_runs_per_task_keep_the_lowest_seeds(tmp_path: Path) -> None:
     np.testing.assert_allclose(entry.matrix[:, 2], [0.2, 0.5])
 
 
-def test_versions_configs_and_unregistered_tasks_never_pool(tmp_path: Path) -> None:
+def test_versions_and_configs_never_pool(tmp_path: Path) -> None:
     engine = open_engine(f"sqlite:///{tmp_path / 'mixed.db'}")
-    runs = [SyntheticRun("a", task, SUITE, 0, 50.0, config_hash=cfg)
-            for task in TASKS for cfg in ("c1", "c2")]  # fmt: skip
-    runs.append(SyntheticRun("a", "StatsProbeA-v1", SUITE, 0, 99.0, config_hash="c1"))
+    # per-task configs are normal (one agent, one entry) ...
+    runs = [SyntheticRun("a", task, SUITE, s, raw_score(task, 0.5), config_hash=f"per-{task}")
+            for task in TASKS for s in range(2)]  # fmt: skip
+    # ... a second config on one task (a --set override) is left out, not pooled
+    runs.append(SyntheticRun("a", TASKS[0], SUITE, 0, raw_score(TASKS[0], 0.9), config_hash="x"))
+    runs += [SyntheticRun("a", task, SUITE, 0, raw_score(task, 0.1), agent_version="2")
+             for task in TASKS]  # fmt: skip
+    runs.append(SyntheticRun("a", "StatsProbeA-v1", SUITE, 0, 99.0))
     insert_runs(engine, runs)
-    scores = build_suite_scores(query.suite_runs(engine, SUITE, "smoke"), SUITE, "smoke")
-    assert set(scores.entries) == {"a (v1, config c1)", "a (v1, config c2)"}
-    assert any("StatsProbeA-v1 are left out" in n for n in scores.notes)
-    assert all(e.runs_used == 3 for e in scores.entries.values())
+    board = build_board(query.suite_runs(engine, SUITE, "smoke"), SUITE, "smoke", reps=50)
+    entries = board.scores.entries
+    assert set(entries) == {"a (v1)", "a (v2)"}
+    assert entries["a (v1)"].other_configs == 1 and entries["a (v1)"].runs_used == 6
+    np.testing.assert_allclose(entries["a (v1)"].matrix, 0.5)  # the 0.9 run is not in
+    np.testing.assert_allclose(entries["a (v2)"].matrix, 0.1)
+    assert any("a (v1) leaves out 1" in m and "not pooled" in m for m in board.messages)
+    assert any("StatsProbeA-v1 are left out" in n for n in board.messages)
 
 
 def test_suites_and_tasks_unknown_here_are_reported_in_words(tmp_path: Path) -> None:

@@ -26,6 +26,8 @@ from pomdpbench.stats.aggregate import (
 from pomdpbench.stats.scores import EntryScores, SuiteScores, build_suite_scores
 
 TIER_ORDER = (*TIERS, "custom")
+FEW_RUNS = 3
+"""Below this many runs per task an entry's interval gets a warning."""
 HEADLINE_COLUMNS = [
     "agent", "IQM", "IQM low", "IQM high", "median", "mean", "optimality gap", "runs",
     "tasks covered", "task versions", "agent version", "status",
@@ -112,6 +114,20 @@ def build_board(
         messages.append(
             "Incomplete (no aggregate, never averaged over a subset): "
             + "; ".join(f"{e.label} lacks {', '.join(e.missing)}" for e in incomplete)
+        )
+    few = [e for e in entries if e.matrix is not None and e.matrix.shape[0] < FEW_RUNS]
+    if few:
+        messages.append(
+            f"Fewer than {FEW_RUNS} runs per task, so the intervals say little about "
+            "seed-to-seed variation (with one run they have zero width): "
+            + "; ".join(f"{e.label} has {e.matrix.shape[0]}" for e in few if e.matrix is not None)
+        )
+    mixed = [e for e in entries if e.other_configs]
+    if mixed:
+        messages.append(
+            "Runs under a second config of the same task (changed hyperparameters) are not "
+            "pooled; the config with the most runs is used: "
+            + "; ".join(f"{e.label} leaves out {e.other_configs}" for e in mixed)
         )
     balanced = [e for e in entries if e.left_out]
     if balanced:

@@ -64,7 +64,7 @@ def profile_figure(profiles: Mapping[str, Profile]) -> Any:
         labelsize="large",
         ticklabelsize="medium",
     )
-    ax.legend(list(profiles), loc="upper right", fontsize="small")
+    ax.legend(loc="upper right", fontsize="small")  # rliable labels each line
     fig.tight_layout()
     return fig
 
@@ -107,7 +107,7 @@ def sample_efficiency_figure(curves: Mapping[str, Curve], x_label: str) -> Any:
         labelsize="large",
         ticklabelsize="medium",
     )
-    ax.legend(labels, loc="best", fontsize="small")
+    ax.legend(loc="best", fontsize="small")  # rliable labels each line
     fig.tight_layout()
     return fig
 

@@ -11,8 +11,11 @@ rliable takes, for each method, a matrix of ``num_runs x num_tasks`` (rliable/li
 * an agent with different numbers of runs per task keeps, on every task, the runs with the
   lowest seeds up to the smallest count (rliable needs a rectangular matrix); what was left
   out is counted and shown. Different agents may have different numbers of runs;
-* an agent run under several versions or configs becomes one entry per (version, config), so
-  changed hyperparameters are never pooled.
+* an agent run under several versions becomes one entry per version;
+* hyperparameters may differ between tasks by design (``baselines/<agent>/<suite>.toml`` has
+  per-task sections), so the config is compared per task: where one task has runs under
+  several configs (``--set`` overrides), the config with the most runs on that task is used
+  (ties: the one run last) and the other runs are counted as left out, never pooled.
 """
 
 from __future__ import annotations
@@ -37,7 +40,6 @@ class EntryScores:
     label: str
     agent: str
     agent_version: str
-    config_hash: str
     runs_per_task: Mapping[str, int]
     """Finished runs per aggregated task, before balancing."""
     missing: tuple[str, ...]
@@ -46,6 +48,8 @@ class EntryScores:
     """Normalized scores, shape (runs, tasks) in the order of ``SuiteScores.tasks``."""
     left_out: int
     """Finished runs not used because other tasks of this entry have fewer runs."""
+    other_configs: int
+    """Finished runs not used because their task has more runs under another config."""
     run_ids: np.ndarray | None
     """Ids of the runs behind each cell of ``matrix`` (same shape)."""
     task_versions: tuple[int, ...]
@@ -108,9 +112,9 @@ def status_note(runs: pd.DataFrame) -> str | None:
     return f"{', '.join(parts)} run(s) are not counted: statistics use finished runs only"
 
 
-def entry_label(agent: str, version: str, config_hash: str, several: bool) -> str:
-    """The agent id, qualified by version and config only when the agent has several."""
-    return f"{agent} (v{version}, config {config_hash[:6]})" if several else agent
+def entry_label(agent: str, version: str, several: bool) -> str:
+    """The agent id, qualified by its version only when the agent has runs of several."""
+    return f"{agent} (v{version})" if several else agent
 
 
 def build_suite_scores(
@@ -164,29 +168,28 @@ def _entries(finished: pd.DataFrame, tasks: tuple[str, ...]) -> dict[str, EntryS
     for label, group in finished.groupby("label", sort=True):
         first = group.iloc[0]
         entries[str(label)] = _entry(
-            str(label), first["agent"], first["agent_version"], first["config_hash"], group, tasks
+            str(label), first["agent"], first["agent_version"], group, tasks
         )
     return entries
 
 
 def label_runs(runs: pd.DataFrame) -> pd.Series:
     """The entry label of each run (see :func:`entry_label`)."""
-    keys = ["agent", "agent_version", "config_hash"]
+    keys = ["agent", "agent_version"]
     if runs.empty:
         return pd.Series([], index=runs.index, dtype=str, name="label")
     per_agent = runs.drop_duplicates(keys)["agent"].value_counts()
     return pd.Series(
-        [entry_label(a, v, c, bool(per_agent[a] > 1)) for a, v, c in runs[keys].itertuples(False)],
+        [entry_label(a, v, bool(per_agent[a] > 1)) for a, v in runs[keys].itertuples(False)],
         index=runs.index,
         name="label",
     )
 
 
 def _entry(
-    label: str, agent: str, version: str, config_hash: str, runs: pd.DataFrame,
-    tasks: tuple[str, ...],
-) -> EntryScores:  # fmt: skip
-    in_suite = runs[runs["task"].isin(tasks)]
+    label: str, agent: str, version: str, runs: pd.DataFrame, tasks: tuple[str, ...]
+) -> EntryScores:
+    in_suite, other_configs = _one_config_per_task(runs[runs["task"].isin(tasks)])
     counts = {t: int((in_suite["task"] == t).sum()) for t in tasks}
     missing = tuple(t for t in tasks if counts[t] == 0)
     matrix: np.ndarray | None = None
@@ -202,8 +205,21 @@ def _entry(
         run_ids = np.stack([c["run_id"].to_numpy(dtype=np.int64) for c in chosen], axis=1)
         left_out = sum(counts.values()) - n * len(tasks)
     return EntryScores(
-        label=label, agent=agent, agent_version=str(version), config_hash=str(config_hash),
-        runs_per_task=counts, missing=missing, matrix=matrix, left_out=left_out,
+        label=label, agent=agent, agent_version=str(version), runs_per_task=counts,
+        missing=missing, matrix=matrix, left_out=left_out, other_configs=other_configs,
         run_ids=run_ids,
         task_versions=tuple(sorted({int(v) for v in in_suite["task_version"]})),
     )  # fmt: skip
+
+
+def _one_config_per_task(runs: pd.DataFrame) -> tuple[pd.DataFrame, int]:
+    """Keep, per task, the runs of the config with the most runs (ties: the latest run)."""
+    kept = []
+    for _, task_runs in runs.groupby("task", sort=False):
+        by_config = task_runs.groupby("config_hash")["run_id"].agg(["count", "max"])
+        best = by_config.sort_values(["count", "max"], ascending=False).index[0]
+        kept.append(task_runs[task_runs["config_hash"] == best])
+    if not kept:
+        return runs, 0
+    chosen = pd.concat(kept)
+    return chosen, len(runs) - len(chosen)
