@@ -21,9 +21,8 @@ from pomdpbench.registry import get_task
 from pomdpbench.stats import query
 from pomdpbench.stats.aggregate import (
     DEFAULT_REPS,
-    Curve,
+    Band,
     Interval,
-    Profile,
     performance_profiles,
     probability_of_improvement,
     sample_efficiency,
@@ -105,7 +104,7 @@ def all_intervals(
 @st.cache_data(ttl=TTL_S, show_spinner="Bootstrapping profiles ...")
 def profiles(
     url: str, suite: str, tier: str, agents: tuple[str, ...], tasks: tuple[str, ...] | None
-) -> dict[str, Profile]:
+) -> dict[str, Band]:
     """Performance profiles of the complete entries."""
     chosen = board(url, suite, tier, agents, tasks)
     return performance_profiles(chosen.scores.matrices(chosen.complete_labels), reps=reps())
@@ -126,7 +125,7 @@ def improvements(
 @st.cache_data(ttl=TTL_S, show_spinner="Bootstrapping curves ...")
 def efficiency(
     url: str, suite: str, tier: str, agents: tuple[str, ...], tasks: tuple[str, ...] | None
-) -> tuple[CurveArrays, dict[str, Curve]]:
+) -> tuple[CurveArrays, dict[str, Band]]:
     """Sample-efficiency curves (IQM of normalized score along training)."""
     chosen = board(url, suite, tier, agents, tasks)
     arrays = suite_curve_arrays(evaluations(url, suite, tier), chosen.scores)

@@ -77,11 +77,11 @@ def test_performance_profiles_equal_rliable() -> None:
     ours = agg.performance_profiles({"a": matrix}, taus, reps=REPS, seed=5)["a"]
     np.random.seed(agg.derive_seed(5, "a"))
     profiles, cis = rly.create_performance_profile({"a": matrix}, taus, reps=REPS)
-    np.testing.assert_allclose(ours.fraction, profiles["a"])
+    np.testing.assert_allclose(ours.value, profiles["a"])
     np.testing.assert_allclose(ours.lower, cis["a"][0])
     np.testing.assert_allclose(ours.upper, cis["a"][1])
     # hand check: fraction of the 12 runs above tau = 0 is 1, above the maximum is 0
-    assert ours.fraction[0] == 1.0 and ours.fraction[-1] == float(np.mean(matrix > 1.0))
+    assert ours.value[0] == 1.0 and ours.value[-1] == float(np.mean(matrix > 1.0))
 
 
 def test_probability_of_improvement_equals_rliable() -> None:
@@ -109,7 +109,7 @@ def test_sample_efficiency_equals_rliable_iqm_per_step() -> None:
 
     np.random.seed(agg.derive_seed(3, "a"))
     points, cis = rly.get_interval_estimates({"a": curves}, iqm_steps, reps=REPS)
-    np.testing.assert_allclose(ours.iqm, points["a"])
+    np.testing.assert_allclose(ours.value, points["a"])
     np.testing.assert_allclose(ours.lower, cis["a"][0])
     np.testing.assert_allclose(ours.upper, cis["a"][1])
     np.testing.assert_array_equal(ours.x, x)

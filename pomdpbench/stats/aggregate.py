@@ -126,11 +126,15 @@ def interval_estimates(
 
 
 @dataclass(frozen=True)
-class Profile:
-    """Fraction of runs with normalized score above each threshold, with its interval."""
+class Band:
+    """A curve with its 95 % interval at each x.
 
-    taus: np.ndarray
-    fraction: np.ndarray
+    A performance profile (x: thresholds tau, value: fraction of runs above tau) or a
+    sample-efficiency curve (x: env steps or budget fraction, value: IQM).
+    """
+
+    x: np.ndarray
+    value: np.ndarray
     lower: np.ndarray
     upper: np.ndarray
 
@@ -148,16 +152,16 @@ def performance_profiles(
     taus: np.ndarray | None = None,
     reps: int = DEFAULT_REPS,
     seed: int = DEFAULT_SEED,
-) -> dict[str, Profile]:
+) -> dict[str, Band]:
     """Run-score distributions of each entry (rliable ``create_performance_profile``)."""
     grid = profile_taus(matrices) if taus is None else np.asarray(taus, dtype=np.float64)
-    out: dict[str, Profile] = {}
+    out: dict[str, Band] = {}
     for label, matrix in matrices.items():
         with seeded(seed, label):
             profiles, cis = rly.create_performance_profile(
                 {label: matrix}, grid, reps=reps, confidence_interval_size=CONFIDENCE
             )
-        out[label] = Profile(grid, profiles[label], cis[label][0], cis[label][1])
+        out[label] = Band(grid, profiles[label], cis[label][0], cis[label][1])
     return out
 
 
@@ -187,16 +191,6 @@ def probability_of_improvement(
     return out
 
 
-@dataclass(frozen=True)
-class Curve:
-    """IQM of normalized score at each point of a common x grid, with its interval."""
-
-    x: np.ndarray
-    iqm: np.ndarray
-    lower: np.ndarray
-    upper: np.ndarray
-
-
 def iqm_per_point(scores: np.ndarray) -> np.ndarray:
     """IQM over runs and tasks at each point of a (runs x tasks x points) array."""
     return np.array([iqm(scores[:, :, j]) for j in range(scores.shape[-1])])
@@ -207,13 +201,13 @@ def sample_efficiency(
     x: np.ndarray,
     reps: int = DEFAULT_REPS,
     seed: int = DEFAULT_SEED,
-) -> dict[str, Curve]:
+) -> dict[str, Band]:
     """Sample-efficiency curves from (runs x tasks x points) arrays of normalized scores."""
-    out: dict[str, Curve] = {}
+    out: dict[str, Band] = {}
     for label, scores in curves.items():
         with seeded(seed, label):
             points, cis = rly.get_interval_estimates(
                 {label: scores}, iqm_per_point, reps=reps, confidence_interval_size=CONFIDENCE
             )
-        out[label] = Curve(np.asarray(x), points[label], cis[label][0], cis[label][1])
+        out[label] = Band(np.asarray(x), points[label], cis[label][0], cis[label][1])
     return out

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from pomdpbench.stats.aggregate import METRIC_NAMES, Curve, Interval, Profile
+from pomdpbench.stats.aggregate import METRIC_NAMES, Band, Interval
 
 PAIR_SEPARATOR = " | "  # entry labels may contain commas, rliable's default separator
 
@@ -47,7 +47,7 @@ def interval_figure(intervals: Mapping[str, Mapping[str, Interval]]) -> Any:
     return fig
 
 
-def profile_figure(profiles: Mapping[str, Profile]) -> Any:
+def profile_figure(profiles: Mapping[str, Band]) -> Any:
     """Performance profiles (fraction of runs above each normalized score)."""
     plt = _pyplot()
     from rliable import plot_utils
@@ -55,8 +55,8 @@ def profile_figure(profiles: Mapping[str, Profile]) -> Any:
     fig, ax = plt.subplots(figsize=(7, 4.5))
     first = next(iter(profiles.values()))
     plot_utils.plot_performance_profiles(
-        {k: p.fraction for k, p in profiles.items()},
-        first.taus,
+        {k: p.value for k, p in profiles.items()},
+        first.x,
         performance_profile_cis={k: np.stack([p.lower, p.upper]) for k, p in profiles.items()},
         ax=ax,
         xlabel=r"Normalized score $(\tau)$",
@@ -88,7 +88,7 @@ def improvement_figure(probabilities: Mapping[tuple[str, str], Interval]) -> Any
     return fig
 
 
-def sample_efficiency_figure(curves: Mapping[str, Curve], x_label: str) -> Any:
+def sample_efficiency_figure(curves: Mapping[str, Band], x_label: str) -> Any:
     """IQM of normalized score along training, with 95 % intervals."""
     plt = _pyplot()
     from rliable import plot_utils
@@ -98,7 +98,7 @@ def sample_efficiency_figure(curves: Mapping[str, Curve], x_label: str) -> Any:
     first = curves[labels[0]]
     plot_utils.plot_sample_efficiency_curve(
         first.x,
-        {k: c.iqm for k, c in curves.items()},
+        {k: c.value for k, c in curves.items()},
         {k: np.stack([c.lower, c.upper]) for k, c in curves.items()},
         algorithms=labels,
         ax=ax,
