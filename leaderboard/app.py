@@ -76,6 +76,9 @@ def headline_tab(board: Board) -> None:
 def compare_tab(url: str, board: Board, key: tuple[Any, ...]) -> None:
     """Interval estimates, performance profiles, probability of improvement, sample efficiency."""
     labels = board.complete_labels
+    if not board.scores.tasks:
+        st.info("No task here has reference scores to normalize with, so nothing to compare.")
+        return
     if not labels:
         st.info("No agent has runs on every aggregated task, so there is nothing to compare.")
         return
