@@ -50,12 +50,16 @@ class Interval:
 
 
 def iqm(scores: np.ndarray) -> float:
-    """Interquartile mean over all runs and tasks (scipy's trim_mean with 25 % cut)."""
-    flat = np.asarray(scores, dtype=np.float64).ravel()
+    """Interquartile mean over all runs and tasks (scipy's trim_mean with 25 % cut).
+
+    Runs once per bootstrap replication, so it avoids the generic wrappers: the sum divided
+    by the count is what ``np.mean`` computes for float64.
+    """
+    flat = np.asarray(scores, dtype=np.float64).reshape(-1)
     n = flat.size
     cut = int(0.25 * n)
     part = np.partition(flat, (cut, n - cut - 1))
-    return float(np.mean(part[cut : n - cut]))
+    return float(np.add.reduce(part[cut : n - cut])) / (n - 2 * cut)
 
 
 METRIC_FUNCTIONS: dict[str, Callable[[np.ndarray], float]] = {
