@@ -97,9 +97,10 @@ def main() -> None:
     from pomdpbench.stats.board import build_board
 
     suite, tier = "bench2", "full"
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     board = data.board(url, suite, tier, tuple(f"agent{a}" for a in range(AGENTS)), None)
     cold = time.perf_counter() - started
+    cold_cpu = time.process_time() - cpu_started
     started = time.perf_counter()
     again = data.board(url, suite, tier, tuple(f"agent{a}" for a in range(AGENTS)), None)
     warm = time.perf_counter() - started
@@ -121,6 +122,9 @@ def main() -> None:
     print(f"normalization + bootstrap of {AGENTS} agents: {stats_s:.3f} s")
     print(f"evaluation query of one suite ({len(points):,} points): {curves_s:.3f} s")
     print(f"headline warm: {warm:.4f} s; cold / warm = {cold / max(warm, 1e-9):,.0f}")
+    load = os.getloadavg()[0]
+    print(f"headline cold CPU time: {cold_cpu:.3f} s (load average {load:.1f} on "
+          f"{os.cpu_count()} cores: wall time grows when others share the machine)")  # fmt: skip
     if not args.keep:
         path.unlink()
         for suffix in ("-wal", "-shm"):
