@@ -56,6 +56,9 @@ def test_report_says_why_there_is_nothing(cli: Any, tmp_path: Path) -> None:
     result = cli("report", "--suite", SUITE, "--out", str(tmp_path / "r"), "--db", url,
                  "--reps", "0")  # fmt: skip
     assert result.status == 2 and "--reps must be at least 1" in result.err
+    result = cli("report", "--suite", SUITE, "--tier", "smoke", "--out", str(tmp_path / "r"),
+                 "--db", url, "--agents", "strongg")  # fmt: skip
+    assert result.status == 2 and "did you mean 'strong'?" in result.err
 
 
 def test_leaderboard_command_starts_streamlit_on_the_app(

@@ -14,6 +14,7 @@ from pomdpbench.stats.aggregate import DEFAULT_REPS, DEFAULT_SEED
 from pomdpbench.stats.board import NO_RUNS_AT_ALL, no_runs_message, tiers_with_runs
 from pomdpbench.stats.report import write_report
 from pomdpbench.stats.reported import sync_reported
+from pomdpbench.stats.scores import label_runs
 from pomdpbench.store.database import database_url, open_engine
 
 
@@ -53,6 +54,16 @@ def run(args: argparse.Namespace) -> int:
         print(no_runs_message(args.suite, "smoke"))
         return 1
     tier = args.tier or tiers[0]
+    if args.agents:
+        runs = query.suite_runs(engine, args.suite, tier)
+        present = set(label_runs(runs[runs["status"] == "finished"]))
+        for agent in args.agents:
+            if agent not in present:
+                listed = ", ".join(sorted(present)) or "none"
+                raise UnknownIdError(
+                    "agent", agent, present,
+                    hint=f"agents with finished runs of {args.suite} ({tier}): {listed}",
+                )  # fmt: skip
     out = Path(args.out)
     written = write_report(engine, args.suite, tier, out, args.agents, args.reps, args.seed)
     report = (out / "report.md").read_text(encoding="utf-8")
