@@ -1,9 +1,9 @@
 """Where the data folders of the repository are found at run time.
 
-``tasks/`` and ``baselines/`` live at the top of the repository so that people read and edit
-them as data; pyproject.toml installs them as ``pomdpbench._tasks`` and
-``pomdpbench._baselines``. In an editable install those names resolve to the source folders,
-so an edit takes effect without reinstalling.
+``tasks/``, ``baselines/`` and ``leaderboard/`` live at the top of the repository so that
+people read and edit them as data; pyproject.toml installs them as ``pomdpbench._tasks``,
+``pomdpbench._baselines`` and ``pomdpbench._leaderboard``. In an editable install those names
+resolve to the source folders, so an edit takes effect without reinstalling.
 """
 
 from __future__ import annotations
@@ -24,3 +24,8 @@ def tasks_dir() -> Path:
 def baselines_dir() -> Path:
     """The folder holding shipped agents' configs and the reported-results CSV."""
     return _package_dir("pomdpbench._baselines")
+
+
+def leaderboard_dir() -> Path:
+    """The folder holding the Streamlit leaderboard app (``app.py``)."""
+    return _package_dir("pomdpbench._leaderboard")

@@ -13,7 +13,6 @@ from __future__ import annotations
 import random
 
 import numpy as np
-import torch
 
 _EVAL_STREAM = 1
 _RESUME_STREAM = 2
@@ -23,6 +22,8 @@ def seed_everything(seed: int) -> None:
     """Seed Python, numpy and torch global generators."""
     random.seed(seed)
     np.random.seed(seed % 2**32)
+    import torch  # here, not at the top: the store imports this module and must not load torch
+
     torch.manual_seed(seed)
 
 
@@ -42,6 +43,8 @@ def resume_env_seed(seed: int, env_step: int) -> int:
 
 def rng_state() -> dict[str, object]:
     """The global generators' states, for a checkpoint."""
+    import torch
+
     return {
         "python": random.getstate(),
         "numpy": np.random.get_state(),
@@ -51,6 +54,8 @@ def rng_state() -> dict[str, object]:
 
 def set_rng_state(state: dict[str, object]) -> None:
     """Restore what :func:`rng_state` returned."""
+    import torch
+
     random.setstate(state["python"])  # type: ignore[arg-type]
     np.random.set_state(state["numpy"])  # type: ignore[arg-type]
     torch.set_rng_state(state["torch"])  # type: ignore[arg-type]

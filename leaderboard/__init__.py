@@ -1,0 +1,1 @@
+"""The Streamlit leaderboard app, shipped as ``pomdpbench._leaderboard``."""

@@ -1,0 +1,188 @@
+"""The pomdpbench leaderboard: a Streamlit app over the results database.
+
+Start it with ``pomdpbench leaderboard [--db URL] [--port P]``; it reads the database named by
+``POMDPBENCH_DB`` (the command sets it from ``--db``). Pick a suite, a budget tier, agents and
+tasks in the sidebar; the views show the headline table; the interval estimates, performance
+profiles, probabilities of improvement and sample-efficiency curves; a per-task drill-down
+with learning curves and reported figures; and the provenance of every run. All numbers come
+from :mod:`pomdpbench.stats`, the same code that ``pomdpbench report`` uses.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+from pomdpbench._leaderboard import data
+
+from pomdpbench.errors import PomdpbenchError
+from pomdpbench.stats import plots
+from pomdpbench.stats.board import NO_RUNS_AT_ALL, Board, task_table, tiers_with_runs
+from pomdpbench.stats.curves import task_curves
+from pomdpbench.stats.reported import reported_for_task
+from pomdpbench.stats.scores import label_runs, suite_task_ids
+from pomdpbench.store.database import database_url, describe
+
+NUMBER = st.column_config.NumberColumn(format="%.3f")
+VIEWS = ("Leaderboard", "Plots", "Per task", "Runs & provenance")
+
+
+def show(figure: Any) -> None:
+    """Draw a matplotlib figure and free it."""
+    import matplotlib.pyplot as plt
+
+    st.pyplot(figure)
+    plt.close(figure)
+
+
+def sidebar(url: str, counts: pd.DataFrame) -> tuple[str, str, list[str], list[str], list[str]]:
+    """Suite, tier, agents and tasks chosen in the sidebar, plus the suite's task list."""
+    bar = st.sidebar
+    bar.caption(f"database: {describe(url)}")
+    suites = sorted(counts["suite"].unique())
+    suite = bar.selectbox("Suite", suites, key="suite")
+    tier = bar.selectbox("Budget tier", tiers_with_runs(counts, suite), key="tier")
+    runs = data.runs(url, suite, tier)
+    finished = runs[runs["status"] == "finished"]
+    labels = sorted(set(label_runs(finished))) if not finished.empty else []
+    suite_tasks = list(suite_task_ids(suite, runs)[0])
+    if st.session_state.get("chosen") != (suite, tier):
+        # a new suite or tier starts with every agent and task chosen again
+        st.session_state["chosen"] = (suite, tier)
+        st.session_state["agents"] = labels
+        st.session_state["tasks"] = suite_tasks
+    agents = bar.multiselect("Agents", labels, key="agents")
+    tasks = bar.multiselect("Tasks aggregated", suite_tasks, key="tasks")
+    if bar.button("Refresh"):
+        data.clear()
+        st.rerun()
+    return suite, tier, agents, tasks, suite_tasks
+
+
+def headline_tab(board: Board) -> None:
+    """The headline table."""
+    st.subheader(f"{board.suite} · {board.tier}: normalized scores")
+    st.caption(
+        "normalized = (score - random) / (target - random) with each task's fixed reference "
+        "scores; IQM, median, mean and optimality gap over all runs x tasks, 95 % "
+        "stratified-bootstrap intervals (rliable). Reported figures never enter these numbers."
+    )
+    columns = {name: NUMBER for name in ("IQM", "IQM low", "IQM high", "median", "mean")}
+    columns["optimality gap"] = NUMBER
+    st.dataframe(board.headline, hide_index=True, column_config=columns, key="headline")
+
+
+def compare_tab(url: str, board: Board, key: tuple[Any, ...]) -> None:
+    """Interval estimates, performance profiles, probability of improvement, sample efficiency."""
+    labels = board.complete_labels
+    if not board.scores.tasks:
+        st.info("No task here has reference scores to normalize with, so nothing to compare.")
+        return
+    if not labels:
+        st.info("No agent has runs on every aggregated task, so there is nothing to compare.")
+        return
+    st.subheader("Interval estimates")
+    show(plots.interval_figure(data.all_intervals(url, *key)))
+    st.subheader("Performance profiles")
+    show(plots.profile_figure(data.profiles(url, *key)))
+    st.subheader("Probability of improvement")
+    if len(labels) < 2:
+        st.info("Probability of improvement needs two complete agents.")
+    else:
+        baseline = st.selectbox("over", labels, index=len(labels) - 1, key="baseline")
+        show(plots.improvement_figure(data.improvements(url, *key, baseline)))
+    st.subheader("Sample efficiency")
+    arrays, curves = data.efficiency(url, *key)
+    if curves:
+        show(plots.sample_efficiency_figure(curves, arrays.x_label))
+    else:
+        st.info("No complete agent has evaluation curves for every run.")
+
+
+def task_tab(url: str, board: Board, suite_tasks: list[str], agents: list[str]) -> None:
+    """Drill-down: per-task table, learning curves and reported figures."""
+    seen = sorted(set(board.scores.finished["task"]) - set(suite_tasks))
+    options = suite_tasks + seen
+    if not options:
+        st.info("No task to show.")
+        return
+    task_id = st.selectbox("Task", options, key="task")
+    st.subheader(task_id)
+    table = task_table(board.scores.finished, task_id, agents)
+    if table.empty:
+        st.info(f"No finished run of {task_id} for the chosen agents.")
+    else:
+        numbers = {"score": NUMBER, "stderr": NUMBER, "normalized": NUMBER}
+        st.dataframe(table, hide_index=True, key="task_table", column_config=numbers)
+    versions = data.simulator_versions(url, board.suite, board.tier, task_id)
+    reported = reported_for_task(data.reported(url, board.suite), task_id, versions)
+    curves = task_curves(data.evaluations(url, board.suite, board.tier), board.scores.finished,
+                         task_id)  # fmt: skip
+    curves = curves[curves["label"].isin(agents)]
+    if not curves.empty:
+        metric = str(board.scores.finished.loc[board.scores.finished["task"] == task_id,
+                                               "metric"].iloc[0])  # fmt: skip
+        show(plots.learning_curve_figure(curves, task_id, metric, reported))
+    st.markdown("**Reported in papers** (not runs of this project; never in the statistics)")
+    if reported.empty:
+        st.caption("No reported figure for this task.")
+    else:
+        shown = reported.rename(columns={"environment": "reported on", "here": "runs here on"})
+        st.dataframe(shown.assign(kind="reported"), hide_index=True, key="reported")
+
+
+def runs_tab(url: str, runs: pd.DataFrame) -> None:
+    """Every run of the suite and tier, and the full provenance of one."""
+    shown = runs.drop(columns=["suite", "tier"])
+    st.dataframe(shown, hide_index=True, key="runs")
+    if runs.empty:
+        return
+    run_id = st.selectbox("Provenance of run", list(runs["run_id"]), key="run")
+    record = data.provenance(url, int(run_id))
+    if record is None:
+        st.info(f"Run {run_id} is no longer in the database.")
+        return
+    wanted = ("agent", "agent_version", "task", "seed", "status", "git_commit", "git_dirty",
+              "host", "device", "wall_time_s", "steps_per_s", "pomdpbench_version")  # fmt: skip
+    st.dataframe(pd.DataFrame([{k: record[k] for k in wanted}]), hide_index=True, key="prov")
+    st.json({"agent_config": record["agent_config"], "packages": record["packages"],
+             "python_version": record["python_version"], "task_spec": record["task_spec"]},
+            expanded=False)  # fmt: skip
+
+
+def main() -> None:
+    """Lay out the page."""
+    st.set_page_config(page_title="pomdpbench leaderboard", layout="wide")
+    st.title("pomdpbench leaderboard")
+    url = database_url(None)
+    try:
+        _, sync_problem = data.engine_for(url)
+    except PomdpbenchError as exc:
+        st.error(str(exc))
+        return
+    if sync_problem:
+        st.warning(sync_problem)
+    counts = data.counts(url)
+    if counts.empty:
+        st.info(NO_RUNS_AT_ALL)
+        return
+    suite, tier, agents, tasks, suite_tasks = sidebar(url, counts)
+    chosen_tasks = None if set(tasks) == set(suite_tasks) else tuple(tasks)
+    key = (suite, tier, tuple(agents), chosen_tasks)
+    board = data.board(url, *key)
+    for message in board.messages:
+        st.warning(message)
+    # one view at a time: tabs would compute every plot's bootstrap on each interaction
+    view = st.radio("View", VIEWS, horizontal=True, key="view", label_visibility="collapsed")
+    if view == VIEWS[0]:
+        headline_tab(board)
+    elif view == VIEWS[1]:
+        compare_tab(url, board, key)
+    elif view == VIEWS[2]:
+        task_tab(url, board, suite_tasks, agents)
+    else:
+        runs_tab(url, data.runs(url, suite, tier))
+
+
+main()

@@ -1,0 +1,149 @@
+"""Cached reads for the Streamlit leaderboard.
+
+The engine is a cached resource (one pool per database URL); query results and boards are
+cached data keyed by their arguments, kept for ``TTL_S`` seconds so new runs show up without a
+restart (the sidebar's Refresh button clears them at once). A bootstrap of a suite therefore
+runs once per minute at most, however often people click.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
+
+from pomdpbench.errors import PomdpbenchError, UnknownIdError
+from pomdpbench.registry import get_task
+from pomdpbench.stats import query
+from pomdpbench.stats.aggregate import (
+    DEFAULT_REPS,
+    Band,
+    Interval,
+    performance_profiles,
+    probability_of_improvement,
+    sample_efficiency,
+)
+from pomdpbench.stats.board import Board, build_board
+from pomdpbench.stats.curves import CurveArrays, suite_curve_arrays
+from pomdpbench.stats.reported import reported_for_suite, sync_reported
+from pomdpbench.store.database import open_engine
+
+TTL_S = 60
+
+
+def reps() -> int:
+    """Bootstrap replications: ``POMDPBENCH_REPS`` or the statistics' default (2,000)."""
+    value = os.environ.get("POMDPBENCH_REPS", "")
+    return int(value) if value.isdigit() and int(value) > 0 else DEFAULT_REPS
+
+
+@st.cache_resource(show_spinner=False)
+def engine_for(url: str) -> tuple[Engine, str | None]:
+    """The engine of ``url`` and, if loading the reported figures failed, why.
+
+    Raises:
+        StoreError: no database there, or not a pomdpbench one (shown as an error).
+    """
+    engine = open_engine(url, create=False)
+    try:
+        sync_reported(engine)
+    except (PomdpbenchError, SQLAlchemyError) as exc:
+        return engine, f"Reported figures could not be loaded into the database: {exc}"
+    return engine, None
+
+
+def clear() -> None:
+    """Forget every cached query and board (the engine stays)."""
+    st.cache_data.clear()
+
+
+@st.cache_data(ttl=TTL_S, show_spinner=False)
+def counts(url: str) -> pd.DataFrame:
+    """Runs per suite, tier and status."""
+    return query.suite_tier_counts(engine_for(url)[0])
+
+
+@st.cache_data(ttl=TTL_S, show_spinner=False)
+def runs(url: str, suite: str, tier: str) -> pd.DataFrame:
+    """Every run of a suite and tier."""
+    return query.suite_runs(engine_for(url)[0], suite, tier)
+
+
+@st.cache_data(ttl=TTL_S, show_spinner="Bootstrapping intervals ...")
+def board(
+    url: str, suite: str, tier: str, agents: tuple[str, ...], tasks: tuple[str, ...] | None
+) -> Board:
+    """The headline board of the chosen entries and tasks."""
+    return build_board(runs(url, suite, tier), suite, tier, agents, tasks, reps=reps())
+
+
+@st.cache_data(ttl=TTL_S, show_spinner=False)
+def evaluations(url: str, suite: str, tier: str) -> pd.DataFrame:
+    """Evaluation points of the finished runs of a suite and tier."""
+    return query.suite_evaluations(engine_for(url)[0], suite, tier)
+
+
+@st.cache_data(ttl=TTL_S, show_spinner=False)
+def reported(url: str, suite: str) -> pd.DataFrame:
+    """Reported figures of a suite."""
+    return reported_for_suite(engine_for(url)[0], suite)
+
+
+@st.cache_data(ttl=TTL_S, show_spinner="Bootstrapping intervals ...")
+def all_intervals(
+    url: str, suite: str, tier: str, agents: tuple[str, ...], tasks: tuple[str, ...] | None
+) -> dict[str, dict[str, Interval]]:
+    """All four aggregates with intervals, for the interval plot."""
+    return board(url, suite, tier, agents, tasks).all_intervals()
+
+
+@st.cache_data(ttl=TTL_S, show_spinner="Bootstrapping profiles ...")
+def profiles(
+    url: str, suite: str, tier: str, agents: tuple[str, ...], tasks: tuple[str, ...] | None
+) -> dict[str, Band]:
+    """Performance profiles of the complete entries."""
+    chosen = board(url, suite, tier, agents, tasks)
+    return performance_profiles(chosen.scores.matrices(chosen.complete_labels), reps=reps())
+
+
+@st.cache_data(ttl=TTL_S, show_spinner="Bootstrapping probabilities ...")
+def improvements(
+    url: str, suite: str, tier: str, agents: tuple[str, ...], tasks: tuple[str, ...] | None,
+    baseline: str,
+) -> dict[tuple[str, str], Interval]:  # fmt: skip
+    """P(X > baseline) for every other complete entry X."""
+    chosen = board(url, suite, tier, agents, tasks)
+    labels = chosen.complete_labels
+    pairs = [(label, baseline) for label in labels if label != baseline]
+    return probability_of_improvement(chosen.scores.matrices(labels), pairs, reps=reps())
+
+
+@st.cache_data(ttl=TTL_S, show_spinner="Bootstrapping curves ...")
+def efficiency(
+    url: str, suite: str, tier: str, agents: tuple[str, ...], tasks: tuple[str, ...] | None
+) -> tuple[CurveArrays, dict[str, Band]]:
+    """Sample-efficiency curves (IQM of normalized score along training)."""
+    chosen = board(url, suite, tier, agents, tasks)
+    arrays = suite_curve_arrays(evaluations(url, suite, tier), chosen.scores)
+    kept = {k: v for k, v in arrays.arrays.items() if k in chosen.complete_labels}
+    return arrays, sample_efficiency(kept, arrays.x, reps=reps())
+
+
+@st.cache_data(ttl=TTL_S, show_spinner=False)
+def provenance(url: str, run_id: int) -> dict[str, Any] | None:
+    """Everything stored about one run."""
+    return query.run_provenance(engine_for(url)[0], run_id)
+
+
+@st.cache_data(ttl=TTL_S, show_spinner=False)
+def simulator_versions(url: str, suite: str, tier: str, task_id: str) -> list[str]:
+    """Simulator versions the task's finished runs recorded (empty if unregistered here)."""
+    try:
+        package = get_task(task_id).simulator_package
+    except UnknownIdError:
+        return []
+    return query.recorded_versions(engine_for(url)[0], suite, tier, task_id, package)

@@ -1,0 +1,76 @@
+"""``pomdpbench leaderboard``: start the Streamlit app over the results database.
+
+The command checks the database first (a missing or foreign file is a one-line error, not a
+page with a traceback), loads the reported figures into it, then runs ``streamlit run`` on the
+installed app file with ``POMDPBENCH_DB`` set, until Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+import subprocess
+import sys
+from typing import Any
+
+from pomdpbench.cli.common import add_db_option
+from pomdpbench.errors import ConfigError
+from pomdpbench.paths import leaderboard_dir
+from pomdpbench.stats.reported import sync_reported
+from pomdpbench.store.database import database_url, describe, open_engine
+
+DEFAULT_PORT = 8501
+
+
+def add_parser(commands: Any) -> None:
+    """Register the ``leaderboard`` subcommand."""
+    parser = commands.add_parser("leaderboard", help="open the Streamlit leaderboard")
+    add_db_option(parser)
+    parser.add_argument(
+        "--port", type=int, default=DEFAULT_PORT, help=f"port to serve on (default {DEFAULT_PORT})"
+    )
+    parser.add_argument(
+        "--address", default="127.0.0.1",
+        help="address to listen on (default 127.0.0.1; 0.0.0.0 to share on the network)",
+    )  # fmt: skip
+    parser.set_defaults(handler=run)
+
+
+def streamlit_command(port: int, address: str) -> list[str]:
+    """The ``streamlit run`` command line for the installed app."""
+    return [
+        sys.executable, "-m", "streamlit", "run", str(leaderboard_dir() / "app.py"),
+        "--server.port", str(port), "--server.address", address,
+        "--server.headless", "true", "--browser.gatherUsageStats", "false",
+    ]  # fmt: skip
+
+
+def check_port(port: int, address: str) -> None:
+    """Fail early, in one line, if the port cannot be served on.
+
+    Raises:
+        ConfigError: out of range or already in use.
+    """
+    if not 1 <= port <= 65535:
+        raise ConfigError(f"--port {port} is not a port number: pass one from 1 to 65535")
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        try:
+            probe.bind((address, port))
+        except OSError:
+            raise ConfigError(
+                f"port {port} on {address} is in use (another leaderboard?): pass --port "
+                "with a free one"
+            ) from None
+
+
+def run(args: argparse.Namespace) -> int:
+    """Check the database and the port, then serve until interrupted."""
+    url = database_url(args.db)
+    engine = open_engine(url, create=False)
+    sync_reported(engine)
+    engine.dispose()
+    check_port(args.port, args.address)
+    print(f"leaderboard of {describe(url)} on http://{args.address}:{args.port} (Ctrl-C stops)")
+    env = {**os.environ, "POMDPBENCH_DB": url}
+    return subprocess.call(streamlit_command(args.port, args.address), env=env)

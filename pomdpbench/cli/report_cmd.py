@@ -1,0 +1,74 @@
+"""``pomdpbench report``: the leaderboard's tables and plots as files, without Streamlit."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from pomdpbench.cli.common import add_db_option
+from pomdpbench.errors import ConfigError, UnknownIdError
+from pomdpbench.registry import list_suites
+from pomdpbench.stats import query
+from pomdpbench.stats.aggregate import DEFAULT_REPS, DEFAULT_SEED
+from pomdpbench.stats.board import NO_RUNS_AT_ALL, no_runs_message, tiers_with_runs
+from pomdpbench.stats.report import write_report
+from pomdpbench.stats.reported import sync_reported
+from pomdpbench.stats.scores import label_runs
+from pomdpbench.store.database import database_url, open_engine
+
+
+def add_parser(commands: Any) -> None:
+    """Register the ``report`` subcommand."""
+    parser = commands.add_parser(
+        "report", help="write the leaderboard's tables (Markdown, CSV) and plots (PNG)"
+    )
+    parser.add_argument("--suite", required=True, help="the suite to report")
+    parser.add_argument("--tier", help="budget tier (default: the fullest tier with runs)")
+    parser.add_argument("--out", required=True, metavar="DIR", help="folder to write into")
+    parser.add_argument("--agents", nargs="+", metavar="AGENT", help="only these agents")
+    parser.add_argument(
+        "--reps", type=int, default=DEFAULT_REPS,
+        help=f"bootstrap replications (default {DEFAULT_REPS}, as on the leaderboard page)",
+    )  # fmt: skip
+    parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help="bootstrap seed (default 0)")
+    add_db_option(parser)
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Write the report, or say in words why there is nothing to report."""
+    if args.reps < 1:
+        raise ConfigError(f"--reps must be at least 1, got {args.reps}")
+    engine = open_engine(database_url(args.db), create=False)
+    sync_reported(engine)
+    counts = query.suite_tier_counts(engine)
+    known = {s.id for s in list_suites()} | set(counts["suite"])
+    if args.suite not in known:
+        raise UnknownIdError("suite", args.suite, known)
+    tiers = tiers_with_runs(counts, args.suite)
+    if counts.empty:
+        print(NO_RUNS_AT_ALL)
+        return 1
+    if args.tier is None and not tiers:
+        print(no_runs_message(args.suite, "smoke"))
+        return 1
+    tier = args.tier or tiers[0]
+    if args.agents:
+        runs = query.suite_runs(engine, args.suite, tier)
+        present = set(label_runs(runs[runs["status"] == "finished"]))
+        for agent in args.agents:
+            if agent not in present:
+                listed = ", ".join(sorted(present)) or "none"
+                raise UnknownIdError(
+                    "agent", agent, present,
+                    hint=f"agents with finished runs of {args.suite} ({tier}): {listed}",
+                )  # fmt: skip
+    out = Path(args.out)
+    written = write_report(engine, args.suite, tier, out, args.agents, args.reps, args.seed)
+    report = (out / "report.md").read_text(encoding="utf-8")
+    for line in report.splitlines():
+        if line.startswith("> "):
+            print(line[2:])
+    print(f"wrote {len(written)} files to {out} (open {out / 'report.md'})")
+    return 0

@@ -1,0 +1,1 @@
+"""Statistics over stored runs: normalization, rliable aggregates and plots."""

@@ -1,0 +1,102 @@
+"""Learning curves: per task across seeds, and suite-wide arrays for sample efficiency.
+
+A run's curve is its stored evaluations: the mean return, or the success rate for tasks whose
+metric is success. Per task, the leaderboard shows the mean across seeds at each evaluation
+step with a 95 % t-interval (few seeds: the t quantile, not 1.96). For the suite-wide
+sample-efficiency curve (IQM of normalized score at each evaluation point, rliable's
+``plot_sample_efficiency_curve`` input), tasks with different budgets are put on one axis by
+interpolating every run's curve at the same fractions of its budget; when all tasks share a
+budget that axis is simply env steps.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy import stats as scipy_stats
+
+from pomdpbench.stats.normalize import normalize_scores
+from pomdpbench.stats.scores import SuiteScores
+
+GRID_POINTS = 21
+
+
+def metric_values(evaluations: pd.DataFrame, metric: str) -> pd.Series:
+    """The metric of each evaluation row: success rate for success tasks, else mean return."""
+    column = "success_rate" if metric == "success" else "mean_return"
+    return evaluations[column].astype(np.float64)
+
+
+def task_curves(evaluations: pd.DataFrame, finished: pd.DataFrame, task_id: str) -> pd.DataFrame:
+    """Mean and 95 % interval across seeds at each evaluation step, per entry, for one task.
+
+    Args:
+        evaluations: rows of :func:`pomdpbench.stats.query.suite_evaluations`.
+        finished: finished runs with a ``label`` column (``SuiteScores.finished``).
+        task_id: the task to draw.
+
+    Returns:
+        Columns label, env_step, mean, lower, upper, seeds.
+    """
+    runs = finished[finished["task"] == task_id][["run_id", "label", "metric"]]
+    points = evaluations.merge(runs, on="run_id")
+    if points.empty:
+        return pd.DataFrame(columns=["label", "env_step", "mean", "lower", "upper", "seeds"])
+    points = points.assign(value=metric_values(points, str(runs["metric"].iloc[0])))
+    grouped = points.groupby(["label", "env_step"])["value"]
+    table = grouped.agg(["mean", "std", "count"]).reset_index()
+    sem = table["std"].fillna(0.0) / np.sqrt(table["count"])
+    half = np.where(
+        table["count"] > 1, scipy_stats.t.ppf(0.975, np.maximum(table["count"] - 1, 1)) * sem, 0.0
+    )
+    return pd.DataFrame(
+        {
+            "label": table["label"],
+            "env_step": table["env_step"].astype(int),
+            "mean": table["mean"],
+            "lower": table["mean"] - half,
+            "upper": table["mean"] + half,
+            "seeds": table["count"].astype(int),
+        }
+    )
+
+
+@dataclass(frozen=True)
+class CurveArrays:
+    """Per-entry (runs x tasks x points) normalized scores on a common x axis."""
+
+    x: np.ndarray
+    x_label: str
+    arrays: dict[str, np.ndarray]
+
+
+def suite_curve_arrays(
+    evaluations: pd.DataFrame, scores: SuiteScores, points: int = GRID_POINTS
+) -> CurveArrays:
+    """Normalized curves of the runs behind each complete entry's score matrix."""
+    finished = scores.finished.set_index("run_id")
+    budgets = finished.loc[finished["task"].isin(scores.tasks), "budget_steps"].unique()
+    same_budget = len(budgets) == 1
+    fractions = np.linspace(0.0, 1.0, points)
+    by_run = {run_id: group for run_id, group in evaluations.groupby("run_id")}
+    arrays: dict[str, np.ndarray] = {}
+    for label, entry in scores.entries.items():
+        if entry.run_ids is None:
+            continue
+        out = np.full((*entry.run_ids.shape, points), np.nan)
+        for (r, t), run_id in np.ndenumerate(entry.run_ids):
+            run = finished.loc[run_id]
+            group = by_run.get(run_id)
+            if group is None or group.empty:
+                continue
+            values = metric_values(group, str(run["metric"])).to_numpy()
+            steps = group["env_step"].to_numpy(dtype=np.float64)
+            raw = np.interp(fractions * float(run["budget_steps"]), steps, values)
+            task = pd.Series([scores.tasks[t]] * points)
+            out[r, t] = normalize_scores(pd.Series(raw), task).to_numpy()
+        if not np.isnan(out).any():
+            arrays[label] = out
+    x = fractions * float(budgets[0]) if same_budget else fractions
+    return CurveArrays(x, "env steps" if same_budget else "fraction of the budget", arrays)

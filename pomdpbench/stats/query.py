@@ -1,0 +1,93 @@
+"""Read what the statistics need from the results store, as pandas tables.
+
+Each function is one SQL query that selects only the columns it needs (never the JSON blobs of
+configs and per-episode returns), so a suite's table comes back quickly from a database of
+10,000 runs and a million evaluation points (benchmarks/leaderboard_queries.py measures it).
+The leaderboard caches these results; nothing here caches.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import Engine, func, select
+from sqlalchemy.orm import Session
+
+from pomdpbench.store.models import Evaluation, Run
+
+RUN_COLUMNS = (
+    Run.id, Run.agent, Run.agent_version, Run.config_hash, Run.task, Run.task_version,
+    Run.suite, Run.tier, Run.seed, Run.status, Run.final_score, Run.auc, Run.metric,
+    Run.budget_steps, Run.env_steps, Run.eval_episodes, Run.wall_time_s,
+    Run.pomdpbench_version, Run.git_commit,
+)  # fmt: skip
+"""The run columns of a suite table (provenance blobs come from :func:`run_provenance`)."""
+
+
+def suite_tier_counts(engine: Engine) -> pd.DataFrame:
+    """Runs per suite, tier and status: what the leaderboard offers to pick from."""
+    query = select(Run.suite, Run.tier, Run.status, func.count(Run.id).label("runs")).group_by(
+        Run.suite, Run.tier, Run.status
+    )
+    with engine.connect() as connection:
+        rows = connection.execute(query).all()
+    return pd.DataFrame(rows, columns=["suite", "tier", "status", "runs"])
+
+
+def suite_runs(engine: Engine, suite: str, tier: str) -> pd.DataFrame:
+    """Every run of ``suite`` in ``tier``, whatever its status, one row per run."""
+    query = (
+        select(*RUN_COLUMNS)
+        .where(Run.suite == suite, Run.tier == tier)
+        .order_by(Run.agent, Run.task, Run.seed, Run.id)
+    )
+    with engine.connect() as connection:
+        rows = connection.execute(query).all()
+    columns = [column.key for column in RUN_COLUMNS]
+    frame = pd.DataFrame(rows, columns=columns)
+    return frame.rename(columns={"id": "run_id"})
+
+
+def suite_evaluations(engine: Engine, suite: str, tier: str) -> pd.DataFrame:
+    """Evaluation points of the finished runs of ``suite`` in ``tier``.
+
+    Columns: run_id, env_step, mean_return, success_rate. One joined query rather than one
+    per run, so learning curves of a whole suite cost one round trip.
+    """
+    query = (
+        select(
+            Evaluation.run_id,
+            Evaluation.env_step,
+            Evaluation.mean_return,
+            Evaluation.success_rate,
+        )  # fmt: skip
+        .join(Run, Run.id == Evaluation.run_id)
+        .where(Run.suite == suite, Run.tier == tier, Run.status == "finished")
+        .order_by(Evaluation.run_id, Evaluation.env_step)
+    )
+    with engine.connect() as connection:
+        rows = connection.execute(query).all()
+    return pd.DataFrame(rows, columns=["run_id", "env_step", "mean_return", "success_rate"])
+
+
+def run_provenance(engine: Engine, run_id: int) -> dict[str, Any] | None:
+    """Everything recorded about one run except its evaluations, or None if absent."""
+    with Session(engine) as session:
+        run = session.get(Run, run_id)
+        if run is None:
+            return None
+        return {
+            column.key: getattr(run, column.key)
+            for column in Run.__table__.columns  # every column, blobs included
+        }
+
+
+def recorded_versions(engine: Engine, suite: str, tier: str, task: str, package: str) -> list[str]:
+    """The versions of ``package`` that the finished runs of one task recorded."""
+    query = select(Run.packages).where(
+        Run.suite == suite, Run.tier == tier, Run.task == task, Run.status == "finished"
+    )
+    with engine.connect() as connection:
+        found = {str((row[0] or {}).get(package, "")) for row in connection.execute(query)}
+    return sorted(v for v in found if v and v != "missing")

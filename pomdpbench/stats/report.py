@@ -1,0 +1,154 @@
+"""The static report: the leaderboard's tables (Markdown and CSV) and plots (PNG) in a folder.
+
+``pomdpbench report --suite S [--tier T] --out DIR`` calls :func:`write_report`. The numbers
+are those of the Streamlit page for the same data (same :func:`build_board`, same bootstrap
+seed and replications). Files written:
+
+* ``report.md``: messages, headline table, per-task table, reported figures, the plots;
+* ``headline.csv``, ``per_task.csv``, ``reported.csv``;
+* ``intervals.png``, ``profiles.png``, ``improvement.png``, ``sample_efficiency.png`` (when at
+  least one agent is complete; improvement needs two), and ``curves/<task>.png`` per task.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import Engine
+
+from pomdpbench.stats import plots, query
+from pomdpbench.stats.aggregate import (
+    DEFAULT_REPS,
+    DEFAULT_SEED,
+    performance_profiles,
+    probability_of_improvement,
+    sample_efficiency,
+)
+from pomdpbench.stats.board import Board, build_board, per_task_table
+from pomdpbench.stats.curves import suite_curve_arrays, task_curves
+from pomdpbench.stats.reported import reported_for_suite, reported_for_task
+
+
+def markdown_table(frame: pd.DataFrame, digits: int = 3) -> str:
+    """A GitHub-flavoured Markdown table (no extra dependency such as tabulate)."""
+    if frame.empty:
+        return "_(none)_\n"
+
+    def cell(value: Any) -> str:
+        if isinstance(value, float):
+            return "-" if math.isnan(value) else f"{value:,.{digits}f}"
+        return str(value).replace("|", "\\|")
+
+    lines = ["| " + " | ".join(str(c) for c in frame.columns) + " |",
+             "|" + "---|" * len(frame.columns)]  # fmt: skip
+    lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in frame.itertuples(False)]
+    return "\n".join(lines) + "\n"
+
+
+def write_report(
+    engine: Engine,
+    suite: str,
+    tier: str,
+    out: Path,
+    agents: Sequence[str] | None = None,
+    reps: int = DEFAULT_REPS,
+    seed: int = DEFAULT_SEED,
+) -> list[Path]:
+    """Write the report of one suite and tier into ``out``; returns the files written."""
+    out.mkdir(parents=True, exist_ok=True)
+    board = build_board(query.suite_runs(engine, suite, tier), suite, tier, agents, reps=reps,
+                        seed=seed)  # fmt: skip
+    written: list[Path] = []
+    labels = list(board.headline["agent"])
+    per_task = per_task_table(board.scores, labels)
+    reported = _reported(engine, board)
+    for name, frame in (("headline", board.headline), ("per_task", per_task),
+                        ("reported", reported)):  # fmt: skip
+        path = out / f"{name}.csv"
+        frame.to_csv(path, index=False)
+        written.append(path)
+    figures = _figures(engine, board, reps, seed, out)
+    written += figures
+    text = _markdown(board, per_task, reported, [f.relative_to(out) for f in figures])
+    (out / "report.md").write_text(text, encoding="utf-8")
+    written.append(out / "report.md")
+    return written
+
+
+def _reported(engine: Engine, board: Board) -> pd.DataFrame:
+    rows = reported_for_suite(engine, board.suite)
+    tables = []
+    for task_id in board.scores.suite_tasks:
+        matched = reported_for_task(rows, task_id)
+        if not matched.empty:
+            tables.append(matched.assign(task_here=task_id, kind="reported"))
+    return pd.concat(tables, ignore_index=True) if tables else pd.DataFrame()
+
+
+def _save(figure: Any, path: Path) -> Path:
+    import matplotlib.pyplot as plt
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    figure.savefig(path, dpi=120, bbox_inches="tight")
+    plt.close(figure)
+    return path
+
+
+def _figures(engine: Engine, board: Board, reps: int, seed: int, out: Path) -> list[Path]:
+    written: list[Path] = []
+    labels = board.complete_labels
+    matrices = board.scores.matrices(labels)
+    evaluations = query.suite_evaluations(engine, board.suite, board.tier)
+    if labels:
+        written.append(_save(plots.interval_figure(board.all_intervals()), out / "intervals.png"))
+        profiles = performance_profiles(matrices, reps=reps, seed=seed)
+        written.append(_save(plots.profile_figure(profiles), out / "profiles.png"))
+    if len(labels) >= 2:
+        pairs = [(labels[0], other) for other in labels[1:]]  # the best IQM against each other
+        improvement = probability_of_improvement(matrices, pairs, reps=reps, seed=seed)
+        written.append(_save(plots.improvement_figure(improvement), out / "improvement.png"))
+    arrays = suite_curve_arrays(evaluations, board.scores)
+    kept = {k: v for k, v in arrays.arrays.items() if k in labels}
+    if kept:
+        curves = sample_efficiency(kept, arrays.x, reps=reps, seed=seed)
+        figure = plots.sample_efficiency_figure(curves, arrays.x_label)
+        written.append(_save(figure, out / "sample_efficiency.png"))
+    finished = board.scores.finished
+    for task_id in sorted(set(finished["task"])):
+        curves_table = task_curves(evaluations, finished, task_id)
+        if curves_table.empty:
+            continue
+        metric = str(finished.loc[finished["task"] == task_id, "metric"].iloc[0])
+        reported = reported_for_task(reported_for_suite(engine, board.suite), task_id)
+        figure = plots.learning_curve_figure(curves_table, task_id, metric, reported)
+        written.append(_save(figure, out / "curves" / f"{task_id}.png"))
+    return written
+
+
+def _markdown(
+    board: Board, per_task: pd.DataFrame, reported: pd.DataFrame, figures: list[Path]
+) -> str:
+    parts = [f"# pomdpbench report: suite {board.suite}, tier {board.tier}\n"]
+    parts += [f"> {message}\n" for message in board.messages]
+    parts.append(
+        "\n## Headline\n\nNormalized score = (score - random) / (target - random) with each "
+        "task's fixed reference scores. IQM, median, mean and optimality gap over all runs x "
+        "tasks; IQM low/high: 95 % stratified-bootstrap interval (rliable).\n\n"
+    )
+    parts.append(markdown_table(board.headline))
+    parts.append("\n## Per task (raw final scores)\n\n")
+    parts.append(markdown_table(per_task))
+    parts.append(
+        "\n## Reported in papers\n\nPublished figures, not runs of this project, and never part "
+        "of the statistics above; `environment` is what the paper ran on, `here` what this "
+        "project's task runs on.\n\n"
+    )
+    parts.append(markdown_table(reported))
+    if figures:
+        parts.append("\n## Plots\n\n")
+        parts += [f"![{path.stem}]({path.as_posix()})\n\n" for path in figures]
+    return "".join(parts)
