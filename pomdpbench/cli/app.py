@@ -28,7 +28,7 @@ class _Parser(argparse.ArgumentParser):
 def build_parser() -> argparse.ArgumentParser:
     """The full command-line parser."""
     from pomdpbench import __version__
-    from pomdpbench.cli import list_cmd, reference_cmd, results_cmd, run_cmd
+    from pomdpbench.cli import list_cmd, reference_cmd, render_cmd, results_cmd, run_cmd
 
     parser = _Parser(
         prog="pomdpbench",
@@ -37,7 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"pomdpbench {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     commands.required = True
-    for module in (list_cmd, run_cmd, results_cmd, reference_cmd):
+    for module in (list_cmd, run_cmd, results_cmd, reference_cmd, render_cmd):
         module.add_parser(commands)
     return parser
 
