@@ -99,7 +99,7 @@ def save_frames(frames: list[np.ndarray], out: Path, fmt: str, fps: float) -> li
     if fmt in ("png", "both"):
         for index, image in enumerate(images):
             path = out / f"step_{index:04d}.png"
-            image.save(path)
+            image.save(path, compress_level=1)  # fast; the images are small anyway
             written.append(path)
     if fmt in ("gif", "both"):
         path = out / "episode.gif"
