@@ -149,20 +149,18 @@ def test_ant_reward_projects_the_velocity_on_the_goal_angle_in_radians():
 
 
 def test_observation_layouts_match_the_originals():
-    env = cheetah_dir()
-    obs, _ = env.reset(seed=1)
-    data = env.unwrapped.mdp.sim.data
-    assert obs.shape == (21,)
-    np.testing.assert_allclose(obs[:8], data.qpos[1:], rtol=1e-6)
-    np.testing.assert_allclose(obs[8:17], data.qvel, rtol=1e-6)
-    np.testing.assert_allclose(obs[17:20], data.body("torso").xpos, rtol=1e-6)
-    assert obs[20] == 0.0
-    ant = ant_dir()
-    obs, _ = ant.reset(seed=1)
-    data = ant.unwrapped.mdp.sim.data
-    assert obs.shape == (28,)
-    np.testing.assert_allclose(obs[:13], data.qpos[2:], rtol=1e-6)
-    np.testing.assert_allclose(obs[13:27], data.qvel, rtol=1e-6)
+    layouts = {  # (first, last) observation entries and the simulator data they must hold
+        cheetah_dir: [((0, 8), lambda d: d.qpos[1:]), ((8, 17), lambda d: d.qvel),
+                      ((17, 20), lambda d: d.body("torso").xpos)],
+        ant_dir: [((0, 13), lambda d: d.qpos[2:]), ((13, 27), lambda d: d.qvel)],
+    }  # fmt: skip
+    for make, parts in layouts.items():
+        env = make()
+        obs, _ = env.reset(seed=1)
+        data = env.unwrapped.mdp.sim.data
+        assert obs.shape == (parts[-1][0][1] + 1,) and obs[-1] == 0.0  # the done flag
+        for (first, last), expected in parts:
+            np.testing.assert_allclose(obs[first:last], expected(data), rtol=1e-6)
 
 
 def test_cheetah_trial_is_two_episodes_of_200_steps_and_resets_the_robot():

@@ -57,9 +57,14 @@ def heading_delta(action: Any) -> tuple[float, float]:
 
 
 class _PointMass(gymnasium.Env[np.ndarray, np.ndarray]):
-    """What both tasks share: the action, the success flag and the Gymnasium plumbing."""
+    """What both tasks share: the heading action, the sub-steps, the hidden hint, success.
+
+    A task defines the hint (goal or doors) and the value shown in its place far from the
+    start, how an episode is drawn, and one Euler sub-step (its reward and absorbing test).
+    """
 
     metadata = {"render_modes": []}
+    hidden_value = 0.0
     goal = DOOR_GOAL
 
     def __init__(self, observable_radius: float) -> None:
@@ -70,27 +75,52 @@ class _PointMass(gymnasium.Env[np.ndarray, np.ndarray]):
         self.reached = False
 
     def in_observable_area(self) -> bool:
-        """Whether the point is close enough to its start for the policy to see the hints."""
+        """Whether the point is close enough to its start for the policy to see the hint."""
         (x, y), (sx, sy) = self.position, self.start
         return math.hypot(x - sx, y - sy) <= self.observable_radius
 
-    def _outcome(
-        self, reward: float, absorbing: bool
-    ) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
-        (x, y), (gx, gy) = self.position, self.goal
-        self.reached = self.reached or math.hypot(gx - x, gy - y) <= GOAL_RADIUS
-        info = {"state": self._state(), "success": self.reached}
-        return self._observe(), reward, absorbing, False, info
+    def _hint(self) -> np.ndarray:
+        raise NotImplementedError
 
-    def _begin(self) -> tuple[np.ndarray, dict[str, Any]]:
-        self.reached = False
-        return self._observe(), {"state": self._state(), "success": False}
+    def _draw_episode(self) -> None:
+        raise NotImplementedError
+
+    def _sub_step(
+        self, x: float, y: float, dx: float, dy: float
+    ) -> tuple[float, float, float, bool]:
+        raise NotImplementedError
 
     def _observe(self) -> np.ndarray:
-        raise NotImplementedError
+        shown = self._hint() if self.in_observable_area() else np.full(2, self.hidden_value)
+        return np.concatenate([self.position, shown]).astype(np.float32)
 
-    def _state(self) -> np.ndarray:
-        raise NotImplementedError
+    def _info(self) -> dict[str, Any]:
+        state = np.concatenate([self.position, self._hint()]).astype(np.float32)
+        return {"state": state, "success": self.reached}
+
+    def reset(
+        self, *, seed: int | None = None, options: dict[str, Any] | None = None
+    ) -> tuple[np.ndarray, dict[str, Any]]:
+        """Draw the episode's hint and start; the point starts at its start."""
+        super().reset(seed=seed)
+        self._draw_episode()
+        self.position = self.start.copy()
+        self.reached = False
+        return self._observe(), self._info()
+
+    def step(self, action: Any) -> tuple[np.ndarray, SupportsFloat, bool, bool, dict[str, Any]]:
+        """Three sub-steps along the heading; the last sub-step's reward counts."""
+        dx, dy = heading_delta(action)
+        x, y = float(self.position[0]), float(self.position[1])
+        reward, absorbing = 0.0, False
+        for _ in range(SUB_STEPS):
+            x, y, reward, absorbing = self._sub_step(x, y, dx, dy)
+            if absorbing:
+                break
+        self.position = np.array([x, y])
+        gx, gy = float(self.goal[0]), float(self.goal[1])
+        self.reached = self.reached or math.hypot(gx - x, gy - y) <= GOAL_RADIUS
+        return self._observe(), reward, absorbing, False, self._info()
 
 
 class PointMassGoal(_PointMass):
@@ -101,42 +131,29 @@ class PointMassGoal(_PointMass):
         self.observation_space = spaces.Box(0.0, FIELD, shape=(4,), dtype=np.float32)
         self.goal = GOALS[0]
 
-    def _observe(self) -> np.ndarray:
-        shown = self.goal if self.in_observable_area() else np.zeros(2)
-        return np.concatenate([self.position, shown]).astype(np.float32)
+    def _hint(self) -> np.ndarray:
+        return self.goal
 
-    def _state(self) -> np.ndarray:
-        return np.concatenate([self.position, self.goal]).astype(np.float32)
-
-    def reset(
-        self, *, seed: int | None = None, options: dict[str, Any] | None = None
-    ) -> tuple[np.ndarray, dict[str, Any]]:
-        """Draw a goal and a start among the four of each."""
-        super().reset(seed=seed)
+    def _draw_episode(self) -> None:
+        """A goal and a start among the four of each, uniformly."""
         self.goal = GOALS[int(self.np_random.integers(len(GOALS)))]
         self.start = STARTS[int(self.np_random.integers(len(STARTS)))].copy()
-        self.position = self.start.copy()
-        return self._begin()
 
-    def step(self, action: Any) -> tuple[np.ndarray, SupportsFloat, bool, bool, dict[str, Any]]:
-        """Three sub-steps; leaving the field is absorbing with reward -2."""
-        dx, dy = heading_delta(action)
-        x, y = float(self.position[0]), float(self.position[1])
+    def _sub_step(
+        self, x: float, y: float, dx: float, dy: float
+    ) -> tuple[float, float, float, bool]:
+        """Leaving the field clips the position and is absorbing with reward -2."""
+        x, y = x + dx, y + dy
+        if not (0.0 <= x <= FIELD and 0.0 <= y <= FIELD):
+            return min(max(x, 0.0), FIELD), min(max(y, 0.0), FIELD), ABSORBING_REWARD, True
         gx, gy = float(self.goal[0]), float(self.goal[1])
-        reward, absorbing = 0.0, False
-        for _ in range(SUB_STEPS):
-            x, y = x + dx, y + dy
-            if not (0.0 <= x <= FIELD and 0.0 <= y <= FIELD):
-                x, y = min(max(x, 0.0), FIELD), min(max(y, 0.0), FIELD)
-                reward, absorbing = ABSORBING_REWARD, True
-                break
-            reward = math.exp(-0.1 * math.hypot(gx - x, gy - y))
-        self.position = np.array([x, y])
-        return self._outcome(reward, absorbing)
+        return x, y, math.exp(-0.1 * math.hypot(gx - x, gy - y)), False
 
 
 class PointMassDoors(_PointMass):
     """Cross two walls through doors that are visible only near the start (``PointMassDoor``)."""
+
+    hidden_value = -1.0
 
     def __init__(self, observable_radius: float = 20.0) -> None:
         super().__init__(observable_radius)
@@ -145,22 +162,13 @@ class PointMassDoors(_PointMass):
         self.observation_space = spaces.Box(low, high, dtype=np.float32)
         self.doors = np.array(DOOR_RANGE, dtype=np.float64)
 
-    def _observe(self) -> np.ndarray:
-        shown = self.doors if self.in_observable_area() else np.full(2, -1.0)
-        return np.concatenate([self.position, shown]).astype(np.float32)
+    def _hint(self) -> np.ndarray:
+        return self.doors
 
-    def _state(self) -> np.ndarray:
-        return np.concatenate([self.position, self.doors]).astype(np.float32)
-
-    def reset(
-        self, *, seed: int | None = None, options: dict[str, Any] | None = None
-    ) -> tuple[np.ndarray, dict[str, Any]]:
-        """Draw the left edges of both doors from U(10, 100); start at (75, 10)."""
-        super().reset(seed=seed)
+    def _draw_episode(self) -> None:
+        """The left edges of both doors from U(10, 100); the start is fixed at (75, 10)."""
         self.doors = self.np_random.uniform(*DOOR_RANGE, size=2)
         self.start = DOOR_START.copy()
-        self.position = DOOR_START.copy()
-        return self._begin()
 
     def hits_wall(self, x: float, y: float) -> bool:
         """Whether a sub-step starting at ``(x, y)`` touches a wall outside its door."""
@@ -171,18 +179,12 @@ class PointMassDoors(_PointMass):
                 return True
         return False
 
-    def step(self, action: Any) -> tuple[np.ndarray, SupportsFloat, bool, bool, dict[str, Any]]:
-        """Three sub-steps; touching a wall is absorbing with reward -2."""
-        dx, dy = heading_delta(action)
-        x, y = float(self.position[0]), float(self.position[1])
-        gx, gy = float(self.goal[0]), float(self.goal[1])
-        reward, absorbing = 0.0, False
-        for _ in range(SUB_STEPS):
-            before_x, before_y = x, y
-            x, y = min(max(x + dx, 0.0), FIELD), min(max(y + dy, 0.0), FIELD)
-            if self.hits_wall(before_x, before_y):
-                reward, absorbing = ABSORBING_REWARD, True
-                break
-            reward = 10.0 * math.exp(-0.03 * math.hypot(gx - x, gy - y))
-        self.position = np.array([x, y])
-        return self._outcome(reward, absorbing)
+    def _sub_step(
+        self, x: float, y: float, dx: float, dy: float
+    ) -> tuple[float, float, float, bool]:
+        """The border clips; a wall hit, tested where the sub-step started, is absorbing."""
+        moved_x, moved_y = min(max(x + dx, 0.0), FIELD), min(max(y + dy, 0.0), FIELD)
+        if self.hits_wall(x, y):
+            return moved_x, moved_y, ABSORBING_REWARD, True
+        distance = math.hypot(DOOR_GOAL[0] - moved_x, DOOR_GOAL[1] - moved_y)
+        return moved_x, moved_y, 10.0 * math.exp(-0.03 * distance), False

@@ -30,7 +30,7 @@ from pomdpbench.envs.meta.locomotion import (
     CheetahDirMDP,
     CheetahVelMDP,
 )
-from pomdpbench.envs.meta.trial import MetaTrialEnv
+from pomdpbench.envs.meta.trial import MetaTrialEnv, TaskMDP
 from pomdpbench.envs.meta.wind import WindMDP, wind_tasks
 from pomdpbench.errors import ConfigError
 
@@ -60,6 +60,16 @@ def _both_splits(values: tuple[float, ...], split: str) -> np.ndarray:
     return np.asarray(values, dtype=np.float64).reshape(-1, 1)
 
 
+def _locomotion_trial(
+    mdp: TaskMDP, tasks: np.ndarray, stale_observation: bool, render_mode: str | None
+) -> MetaTrialEnv:
+    """A MuJoCo trial: two episodes of 200 steps per task."""
+    return MetaTrialEnv(
+        mdp, tasks, episodes_per_task=LOCOMOTION_EPISODES, horizon=LOCOMOTION_HORIZON,
+        stale_observation=stale_observation, render_mode=render_mode,
+    )  # fmt: skip
+
+
 def ant_dir(
     split: str = "train",
     goals: tuple[float, ...] = ANT_DIR_GOALS,
@@ -67,22 +77,16 @@ def ant_dir(
     render_mode: str | None = None,
 ) -> MetaTrialEnv:
     """AntDir: run along the direction at a hidden angle (radians) drawn from ``goals``."""
-    return MetaTrialEnv(
-        AntDirMDP(render_mode), _both_splits(tuple(goals), split),
-        episodes_per_task=LOCOMOTION_EPISODES, horizon=LOCOMOTION_HORIZON,
-        stale_observation=stale_observation, render_mode=render_mode,
-    )  # fmt: skip
+    tasks = _both_splits(tuple(goals), split)
+    return _locomotion_trial(AntDirMDP(render_mode), tasks, stale_observation, render_mode)
 
 
 def cheetah_dir(
     split: str = "train", stale_observation: bool = False, render_mode: str | None = None
 ) -> MetaTrialEnv:
     """CheetahDir: run forward or backward, whichever the hidden task rewards."""
-    return MetaTrialEnv(
-        CheetahDirMDP(render_mode), _both_splits(CHEETAH_DIRECTIONS, split),
-        episodes_per_task=LOCOMOTION_EPISODES, horizon=LOCOMOTION_HORIZON,
-        stale_observation=stale_observation, render_mode=render_mode,
-    )  # fmt: skip
+    tasks = _both_splits(CHEETAH_DIRECTIONS, split)
+    return _locomotion_trial(CheetahDirMDP(render_mode), tasks, stale_observation, render_mode)
 
 
 def cheetah_vel(
@@ -90,11 +94,7 @@ def cheetah_vel(
 ) -> MetaTrialEnv:
     """HalfCheetahVel: run at a hidden target velocity of the split."""
     tasks = split_tasks(cheetah_vel_targets(), CHEETAH_VEL_TRAIN, split)
-    return MetaTrialEnv(
-        CheetahVelMDP(render_mode), tasks,
-        episodes_per_task=LOCOMOTION_EPISODES, horizon=LOCOMOTION_HORIZON,
-        stale_observation=stale_observation, render_mode=render_mode,
-    )  # fmt: skip
+    return _locomotion_trial(CheetahVelMDP(render_mode), tasks, stale_observation, render_mode)
 
 
 def wind(split: str = "train", render_mode: str | None = None) -> MetaTrialEnv:
