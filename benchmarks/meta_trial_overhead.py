@@ -3,8 +3,9 @@
 The meta tasks run Gymnasium's ``Ant-v5`` / ``HalfCheetah-v5`` simulators and compute their own
 observation and reward, wrapped in the k-episode trial (task draw, done flag, action scaling,
 inner resets). For each pair, the same number of uniform-random steps runs through the task
-(``gymnasium.make(task)``) and through the stock environment on the same model, alternating in
-this one process; each side keeps its best of ``--repeats``. The goal is task/stock >= 0.8.
+(``gymnasium.make(task)``) and through the stock environment on the same model, both as the bare
+loop of ``harness_overhead.py``, alternating in this one process; each side keeps its best of
+``--repeats``. The goal is task/stock >= 0.8.
 
 Usage: python benchmarks/meta_trial_overhead.py [--steps 20000] [--repeats 3]
 """
@@ -12,9 +13,8 @@ Usage: python benchmarks/meta_trial_overhead.py [--steps 20000] [--repeats 3]
 from __future__ import annotations
 
 import argparse
-import time
 
-import gymnasium
+from harness_overhead import bare  # this folder is on sys.path when the script runs
 
 import pomdpbench  # noqa: F401 - registers the tasks
 
@@ -23,22 +23,6 @@ PAIRS = (
     ("CheetahDir-v0", "HalfCheetah-v5"),
     ("HalfCheetahVel-v0", "HalfCheetah-v5"),
 )
-
-
-def steps_per_second(env_id: str, steps: int) -> float:
-    """Uniform-random steps per second of ``env_id``, resets included."""
-    env = gymnasium.make(env_id)
-    env.action_space.seed(0)
-    env.reset(seed=0)
-    sample, step, reset = env.action_space.sample, env.step, env.reset
-    start = time.perf_counter()
-    for _ in range(steps):
-        _, _, terminated, truncated, _ = step(sample())
-        if terminated or truncated:
-            reset()
-    elapsed = time.perf_counter() - start
-    env.close()
-    return steps / elapsed
 
 
 def main() -> None:
@@ -50,8 +34,8 @@ def main() -> None:
     for task, stock in PAIRS:
         best_task = best_stock = 0.0
         for _ in range(args.repeats):
-            best_task = max(best_task, steps_per_second(task, args.steps))
-            best_stock = max(best_stock, steps_per_second(stock, args.steps))
+            best_task = max(best_task, bare(task, args.steps))
+            best_stock = max(best_stock, bare(stock, args.steps))
         ratio = best_task / best_stock
         print(f"{task:<20}{stock:<16}{best_task:>14,.0f}{best_stock:>15,.0f}{ratio:>8.2f}")
 
