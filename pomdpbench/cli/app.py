@@ -32,6 +32,7 @@ def build_parser() -> argparse.ArgumentParser:
         leaderboard_cmd,
         list_cmd,
         reference_cmd,
+        render_cmd,
         report_cmd,
         results_cmd,
         run_cmd,
@@ -44,7 +45,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"pomdpbench {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     commands.required = True
-    for module in (list_cmd, run_cmd, results_cmd, reference_cmd, report_cmd, leaderboard_cmd):
+    commands_in_order = (
+        list_cmd, run_cmd, results_cmd, report_cmd, leaderboard_cmd, reference_cmd, render_cmd,
+    )  # fmt: skip
+    for module in commands_in_order:
         module.add_parser(commands)
     return parser
 
