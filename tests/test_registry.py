@@ -13,10 +13,14 @@ from gymnasium.utils.env_checker import check_env
 
 import pomdpbench
 from pomdpbench.errors import ConfigError, UnknownIdError
+from pomdpbench.paths import tasks_dir
 from pomdpbench.registry import TaskSpec, TierProtocol, load_suite_file, register_task
 from pomdpbench.registry.specs import split_version
 
-ALL_TASKS = [task.id for task in pomdpbench.list_tasks()]
+# The shipped suite files (other tests register probe tasks of their own at import time).
+ALL_TASKS = [
+    task.id for path in sorted(tasks_dir().glob("*.toml")) for task in load_suite_file(path)[1]
+]
 
 
 def _space_string(space: gymnasium.Space) -> str:
@@ -179,6 +183,28 @@ references.target = { score = 1.0, source = "optimum" }
     assert task.protocol("short") == TierProtocol(budget=100, eval_every=10, eval_episodes=5)
     assert task.protocol("smoke") == TierProtocol(budget=10, eval_every=5, eval_episodes=1)
     assert task.normalize(0.55) == pytest.approx(0.5)
+
+
+def test_task_tables_merge_with_the_defaults(tmp_path: Path) -> None:
+    path = tmp_path / "merge.toml"
+    path.write_text(
+        SUITE_HEAD.replace(
+            "[defaults]", "[defaults]\nreferences.target = { score = 1.0, source = 'opt' }"
+        )
+        + """
+[[task]]
+id = "Merged-v0"
+kwargs = { corridor_length = 2 }
+max_episode_steps = 3
+budget = 100
+eval_every = 10
+references.random = { score = 0.0, source = "measured" }
+smoke = { budget = 20 }
+"""
+    )
+    _, (task,) = load_suite_file(path)
+    assert set(task.references) == {"random", "target"}
+    assert task.protocol("smoke") == TierProtocol(budget=20, eval_every=5, eval_episodes=1)
 
 
 @pytest.mark.parametrize(

@@ -56,7 +56,7 @@ def load_suite_file(path: Path) -> tuple[SuiteSpec, list[TaskSpec]]:
     suite_id = _required(suite_table, "id", where)
     metric = suite_table.get("metric", "return")
     tasks = [
-        _task_spec({**defaults, **raw}, suite_id, metric, f"{where} task {raw.get('id', i)!r}")
+        _task_spec(_merge(defaults, raw), suite_id, metric, f"{where} task {raw.get('id', i)!r}")
         for i, raw in enumerate(raw_tasks)
     ]
     seeds_table = suite_table.get("seeds", {})
@@ -71,6 +71,21 @@ def load_suite_file(path: Path) -> tuple[SuiteSpec, list[TaskSpec]]:
         notes=suite_table.get("notes", ""),
     )
     return suite, tasks
+
+
+def _merge(defaults: Mapping[str, Any], task: Mapping[str, Any]) -> dict[str, Any]:
+    """A task's keys over the defaults, merging tables (references, kwargs, smoke) by key.
+
+    So a task that sets ``references.random`` keeps a default ``references.target``.
+    """
+    merged = dict(defaults)
+    for key, value in task.items():
+        base = merged.get(key)
+        if isinstance(base, Mapping) and isinstance(value, Mapping):
+            merged[key] = {**base, **value}
+        else:
+            merged[key] = value
+    return merged
 
 
 def _task_spec(raw: Mapping[str, Any], suite: str, metric: str, where: str) -> TaskSpec:
