@@ -1,0 +1,165 @@
+"""What a task's wrappers cost: steps/s through the task divided by its bare base environment.
+
+For every registered task that is built on a base environment (``kwargs["base_id"]``), the
+same pre-drawn uniform actions run (a) through ``gymnasium.make(task_id)`` and (b) through
+``gymnasium.make(base_id)`` with the task's horizon, the actions mapped onto the base bounds, so
+both sides simulate the same work and carry the same Gymnasium wrappers (time limit, order
+enforcing, checker): the ratio is the cost of the task's own layers (masking, gravity and mass
+randomization, privileged state). The two alternate in this one process and each side keeps its
+best of ``--repeats``, so that noise from other processes does not decide the ratio. The goal is
+wrapper/bare >= 0.95.
+
+Peak memory of one environment: a fresh interpreter per task imports everything, resets its
+peak resident set size, builds the task's environment, runs ``--steps`` steps and reports how
+far the peak rose above the size before (simulator buffers included, which ``tracemalloc``
+would not see). Linux only.
+
+Usage: python benchmarks/task_throughput.py [--suite S ...] [--steps 2000] [--repeats 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import importlib
+import subprocess
+import sys
+import time
+import warnings
+from typing import Any
+
+import gymnasium
+import numpy as np
+
+import pomdpbench
+from pomdpbench.envs.bullet import quiet_c_stdout
+
+SIMULATOR_MODULES = ("pybullet_envs_gymnasium",)
+"""Modules that register base ids with Gymnasium when imported."""
+
+
+def import_simulators() -> None:
+    for module in SIMULATOR_MODULES:
+        with contextlib.suppress(ImportError), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            importlib.import_module(module)
+
+
+def make(env_id: str, **kwargs: Any) -> gymnasium.Env[Any, Any]:
+    with warnings.catch_warnings(), quiet_c_stdout():
+        warnings.simplefilter("ignore")  # "-v4 is out of date" and similar
+        env = gymnasium.make(env_id, **kwargs)
+        env.reset(seed=0)
+    return env
+
+
+def draw_actions(space: gymnasium.Space[Any], steps: int) -> list[Any]:
+    """Uniform actions of ``space`` (a task's: Box in [-1, 1] or Discrete), fixed seed."""
+    space.seed(0)
+    return [space.sample() for _ in range(steps)]
+
+
+def to_base(actions: list[Any], task: gymnasium.Env[Any, Any], base: gymnasium.Env[Any, Any]):
+    """The same actions on the base's bounds (what the task's mapping would send)."""
+    if not isinstance(base.action_space, gymnasium.spaces.Box):
+        return actions
+    low, high = base.action_space.low, base.action_space.high
+    return [(low + (np.asarray(a) + 1.0) * 0.5 * (high - low)).astype(np.float32) for a in actions]
+
+
+def rate(env: gymnasium.Env[Any, Any], actions: list[Any]) -> float:
+    """Steps per second of ``env`` over ``actions``, resetting at episode ends."""
+    env.reset(seed=1)
+    step, reset = env.step, env.reset
+    start = time.perf_counter()
+    for action in actions:
+        _, _, terminated, truncated, _ = step(action)
+        if terminated or truncated:
+            reset()
+    return len(actions) / (time.perf_counter() - start)
+
+
+def peak_memory_mib(task_id: str, steps: int) -> float:
+    """Rise of the peak resident set size of a fresh process that builds and runs the task."""
+    done = subprocess.run(
+        [sys.executable, __file__, "--memory-probe", task_id, "--steps", str(steps)],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    return float(done.stdout.strip().splitlines()[-1])
+
+
+def _status_kib(field: str) -> int:
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    raise RuntimeError(f"no {field} in /proc/self/status")
+
+
+def memory_probe(task_id: str, steps: int) -> None:
+    """Child side of :func:`peak_memory_mib`: print the peak rise in MiB.
+
+    Imports leave a high-water mark of their own, so the peak is reset first (writing 5 to
+    ``/proc/self/clear_refs`` sets VmHWM to the current VmRSS, Linux >= 4.0); what is printed is
+    the new peak minus the resident size before the environment was built.
+    """
+    import_simulators()
+    with open("/proc/self/clear_refs", "w") as clear:
+        clear.write("5")
+    before = _status_kib("VmRSS")
+    env = make(task_id)
+    for action in draw_actions(env.action_space, steps):
+        _, _, terminated, truncated, _ = env.step(action)
+        if terminated or truncated:
+            env.reset()
+    print((_status_kib("VmHWM") - before) / 1024)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--suite", nargs="+", help="only these suites (default: every task)")
+    parser.add_argument("--steps", type=int, default=2000)
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--memory-probe", metavar="TASK", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.memory_probe:
+        memory_probe(args.memory_probe, args.steps)
+        return
+    import_simulators()
+    if args.suite:
+        tasks = [t for suite in args.suite for t in pomdpbench.list_tasks(suite)]
+    else:
+        tasks = pomdpbench.list_tasks()
+    header = ("task", "bare steps/s", "task steps/s", "task/bare", "peak MiB")
+    print("{:<24} {:>13} {:>13} {:>10} {:>9}".format(*header))
+    worst: dict[str, tuple[float, str]] = {}  # per suite: (ratio, task)
+    for spec in tasks:
+        base_id = spec.kwargs.get("base_id")
+        if base_id is None:
+            print(f"{spec.id:<24} {'(no base environment)':>28}")
+            continue
+        task_env = make(spec.id)
+        bare_env = make(base_id, max_episode_steps=spec.max_episode_steps)
+        actions = draw_actions(task_env.action_space, args.steps)
+        base_actions = to_base(actions, task_env, bare_env)
+        bare_best = task_best = 0.0
+        for _ in range(args.repeats):
+            bare_best = max(bare_best, rate(bare_env, base_actions))
+            task_best = max(task_best, rate(task_env, actions))
+        task_env.close()
+        bare_env.close()
+        ratio = task_best / bare_best
+        memory = peak_memory_mib(spec.id, args.steps)
+        print(
+            f"{spec.id:<24} {bare_best:>13,.0f} {task_best:>13,.0f} {ratio:>10.3f} {memory:>9.1f}"
+        )
+        if spec.suite not in worst or ratio < worst[spec.suite][0]:
+            worst[spec.suite] = (ratio, spec.id)
+    for suite, (ratio, task_id) in worst.items():
+        print(f"worst in {suite}: {ratio:.3f} ({task_id})")
+    if worst:
+        print(f"worst wrapper/bare = {min(worst.values())[0]:.3f}")
+
+
+if __name__ == "__main__":
+    main()
