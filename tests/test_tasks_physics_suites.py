@@ -131,3 +131,14 @@ def test_random_agent_runs_one_task_of_each_suite_and_stores_it(cli, db_url: str
     runs = json.loads(listed.out)
     assert sorted(run["task"] for run in runs) == sorted(tasks)
     assert all(run["status"] == "finished" and run["env_steps"] == 600 for run in runs)
+
+
+@pytest.mark.parametrize("task_id", ["Humanoid-MDP-v0", "Humanoid-Robust-v0"])
+def test_unit_actions_are_clipped_and_mapped_onto_the_base_bounds(task_id: str) -> None:
+    env = make(task_id)
+    env.reset(seed=0)
+    action = np.zeros(17, dtype=np.float32)
+    action[:4] = [1.0, -1.0, 0.5, 3.0]
+    env.step(action)
+    ctrl = env.unwrapped.data.ctrl  # Humanoid's bounds are [-0.4, 0.4]
+    np.testing.assert_allclose(ctrl[:5], [0.4, -0.4, 0.2, 0.4, 0.0], atol=1e-6)
