@@ -5,16 +5,18 @@ same pre-drawn uniform actions run (a) through ``gymnasium.make(task_id)`` and (
 ``gymnasium.make(base_id)`` with the task's horizon, the actions mapped onto the base bounds, so
 both sides simulate the same work and carry the same Gymnasium wrappers (time limit, order
 enforcing, checker): the ratio is the cost of the task's own layers (masking, gravity and mass
-randomization, privileged state). The two alternate in this one process and each side keeps its
-best of ``--repeats``, so that noise from other processes does not decide the ratio. The goal is
-wrapper/bare >= 0.95.
+randomization, privileged state). Both environments follow the same trajectory in short blocks
+of ``--block`` steps that alternate (in alternating order) in this one process; the ratio is the
+median over blocks of bare time / task time, so that load from other processes, which changes
+over seconds, hits both sides alike. The goal is wrapper/bare >= 0.95. The ``us/step`` column
+is the time the task's layers add to one step (from the totals of both sides).
 
 Peak memory of one environment: a fresh interpreter per task imports everything, resets its
 peak resident set size, builds the task's environment, runs ``--steps`` steps and reports how
 far the peak rose above the size before (simulator buffers included, which ``tracemalloc``
 would not see). Linux only.
 
-Usage: python benchmarks/task_throughput.py [--suite S ...] [--steps 2000] [--repeats 5]
+Usage: python benchmarks/task_throughput.py [--suite S ...] [--steps 10000] [--block 250]
 """
 
 from __future__ import annotations
@@ -67,16 +69,42 @@ def to_base(actions: list[Any], task: gymnasium.Env[Any, Any], base: gymnasium.E
     return [(low + (np.asarray(a) + 1.0) * 0.5 * (high - low)).astype(np.float32) for a in actions]
 
 
-def rate(env: gymnasium.Env[Any, Any], actions: list[Any]) -> float:
-    """Steps per second of ``env`` over ``actions``, resetting at episode ends."""
-    env.reset(seed=1)
+def run_block(env: gymnasium.Env[Any, Any], actions: list[Any]) -> float:
+    """Seconds ``env`` takes for ``actions``, resetting at episode ends."""
     step, reset = env.step, env.reset
     start = time.perf_counter()
     for action in actions:
         _, _, terminated, truncated, _ = step(action)
         if terminated or truncated:
             reset()
-    return len(actions) / (time.perf_counter() - start)
+    return time.perf_counter() - start
+
+
+def paired_rates(
+    bare: gymnasium.Env[Any, Any],
+    task: gymnasium.Env[Any, Any],
+    bare_actions: list[Any],
+    task_actions: list[Any],
+    block: int,
+) -> tuple[float, float, float]:
+    """Bare and task steps/s over all blocks, and the median of the per-block ratios."""
+    bare.reset(seed=1)
+    task.reset(seed=1)
+    bare_total = task_total = 0.0
+    ratios = []
+    for index, start in enumerate(range(0, len(task_actions), block)):
+        stop = start + block
+        if index % 2:
+            task_time = run_block(task, task_actions[start:stop])
+            bare_time = run_block(bare, bare_actions[start:stop])
+        else:
+            bare_time = run_block(bare, bare_actions[start:stop])
+            task_time = run_block(task, task_actions[start:stop])
+        bare_total += bare_time
+        task_total += task_time
+        ratios.append(bare_time / task_time)
+    steps = len(task_actions)
+    return steps / bare_total, steps / task_total, float(np.median(ratios))
 
 
 def peak_memory_mib(task_id: str, steps: int) -> float:
@@ -118,8 +146,8 @@ def memory_probe(task_id: str, steps: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--suite", nargs="+", help="only these suites (default: every task)")
-    parser.add_argument("--steps", type=int, default=2000)
-    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--steps", type=int, default=10_000, help="steps per task and side")
+    parser.add_argument("--block", type=int, default=250, help="steps per alternating block")
     parser.add_argument("--memory-probe", metavar="TASK", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.memory_probe:
@@ -130,8 +158,8 @@ def main() -> None:
         tasks = [t for suite in args.suite for t in pomdpbench.list_tasks(suite)]
     else:
         tasks = pomdpbench.list_tasks()
-    header = ("task", "bare steps/s", "task steps/s", "task/bare", "peak MiB")
-    print("{:<24} {:>13} {:>13} {:>10} {:>9}".format(*header))
+    header = ("task", "bare steps/s", "task steps/s", "task/bare", "us/step", "peak MiB")
+    print("{:<24} {:>13} {:>13} {:>10} {:>8} {:>9}".format(*header))
     worst: dict[str, tuple[float, str]] = {}  # per suite: (ratio, task)
     for spec in tasks:
         base_id = spec.kwargs.get("base_id")
@@ -142,16 +170,16 @@ def main() -> None:
         bare_env = make(base_id, max_episode_steps=spec.max_episode_steps)
         actions = draw_actions(task_env.action_space, args.steps)
         base_actions = to_base(actions, task_env, bare_env)
-        bare_best = task_best = 0.0
-        for _ in range(args.repeats):
-            bare_best = max(bare_best, rate(bare_env, base_actions))
-            task_best = max(task_best, rate(task_env, actions))
+        bare_rate, task_rate, ratio = paired_rates(
+            bare_env, task_env, base_actions, actions, args.block
+        )
         task_env.close()
         bare_env.close()
-        ratio = task_best / bare_best
-        memory = peak_memory_mib(spec.id, args.steps)
+        memory = peak_memory_mib(spec.id, min(args.steps, 2000))
+        added_us = 1e6 * (1 / task_rate - 1 / bare_rate)
         print(
-            f"{spec.id:<24} {bare_best:>13,.0f} {task_best:>13,.0f} {ratio:>10.3f} {memory:>9.1f}"
+            f"{spec.id:<24} {bare_rate:>13,.0f} {task_rate:>13,.0f} {ratio:>10.3f}"
+            f" {added_us:>8.1f} {memory:>9.1f}"
         )
         if spec.suite not in worst or ratio < worst[spec.suite][0]:
             worst[spec.suite] = (ratio, spec.id)

@@ -101,3 +101,24 @@ def test_gravity_changes_the_dynamics(task_id: str) -> None:
             env.step(np.zeros(env.action_space.shape))
         heights.append(float(data.qpos[1 if task_id.startswith("Hopper") else 2]))
     assert heights[1] < heights[0] - 1e-3
+
+
+def test_bad_gravity_settings_are_config_errors() -> None:
+    from pomdpbench.envs.mujoco_tasks import make_mujoco_task
+    from pomdpbench.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="give log_scale_limit"):
+        make_mujoco_task("Hopper-v4", gravity={"limit": 3.0})
+    with pytest.raises(ConfigError, match="n_train < n_tasks"):
+        make_mujoco_task("Hopper-v4", gravity={"log_scale_limit": 3.0, "n_train": 200})
+    with pytest.raises(ConfigError, match="split must be"):
+        make_mujoco_task("Hopper-v4", gravity={"log_scale_limit": 3.0}, split="eval")
+
+
+def test_close_restores_nominal_gravity() -> None:
+    env = make("Hopper-Gravity-v0")
+    model = env.unwrapped.model
+    env.reset(seed=0)
+    assert model.opt.gravity[2] != G0
+    env.close()
+    assert model.opt.gravity[2] == G0

@@ -96,3 +96,8 @@ class RandomGravity(gymnasium.Wrapper[Any, Any, Any, Any]):
         self.exponent = float(self.task_exponents[self._rng.integers(len(self.task_exponents))])
         self._gravity[:] = self.nominal_gravity * GRAVITY_BASE**self.exponent
         return self.env.reset(seed=seed, options=options)
+
+    def close(self) -> None:
+        """Put the nominal gravity back, then close the base environment."""
+        self._gravity[:] = self.nominal_gravity
+        super().close()

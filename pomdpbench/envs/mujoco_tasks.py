@@ -34,6 +34,7 @@ from pomdpbench.envs.gravity import GravityTaskSet, RandomGravity, Split
 from pomdpbench.envs.masked import MaskedObservation
 from pomdpbench.envs.mass import RandomMass
 from pomdpbench.envs.mujoco_layout import default_groups, observation_indices
+from pomdpbench.errors import ConfigError
 
 
 def make_mujoco_task(
@@ -57,10 +58,12 @@ def make_mujoco_task(
         randomize_mass: draw per-body mass changes at every reset and expose the full state.
         render_mode: passed to the base environment.
     """
+    if split not in ("train", "test"):
+        raise ConfigError(f"split must be 'train' or 'test', got {split!r}")
     env = make_base_env(base_id, render_mode=render_mode, **dict(base_kwargs or {}))
     full = observation_indices(base_id, default_groups(base_id))
     if gravity is not None:
-        env = RandomGravity(env, GravityTaskSet(**gravity), split)
+        env = RandomGravity(env, gravity_task_set(gravity), split)
     if randomize_mass:
         env = RandomMass(env, state_size=len(full))
     kept = full if observe is None else observation_indices(base_id, observe)
@@ -75,3 +78,14 @@ def make_mujoco_task(
     if kept == list(range(base_size)) and unit_actions:
         return env
     return MaskedObservation(env, kept)
+
+
+def gravity_task_set(fields: Mapping[str, Any]) -> GravityTaskSet:
+    """The task set a suite file describes, or a one-line :class:`ConfigError`."""
+    try:
+        return GravityTaskSet(**fields)
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(
+            f"gravity = {dict(fields)}: {exc}; give log_scale_limit and optionally n_tasks, "
+            "n_train and seed"
+        ) from None
