@@ -8,9 +8,10 @@ becomes ``m0 * (1 + delta)`` (line 57) and the first size parameter of each of i
 values, so changes never compound. ``delta`` is appended to the full observation (line 60) and
 hidden from the policy by its mask; critics see the full observation plus ``delta``.
 
-Here the policy's observation is left to the wrapper above this one, and the full observation
-plus ``delta`` is ``info["state"]`` after ``reset`` and every ``step`` (pomdpbench's privileged
-channel). Two small differences, neither visible to the policy:
+Here the full observation plus ``delta`` is ``info["state"]`` after ``reset`` and every ``step``
+(pomdpbench's privileged channel), and the policy's observation can be cut down in the same
+layer (``observed``: the leading entries it sees, S2PG's mask for these tasks), which saves a
+wrapper and its numpy calls on every step. Two small differences, neither visible to the policy:
 
 * The masses are set before the base environment resets (S2PG sets them just after), so that
   the first state is computed with the episode's own masses; positions and velocities do not
@@ -26,6 +27,7 @@ from typing import Any, SupportsFloat, cast
 
 import gymnasium
 import numpy as np
+from gymnasium import spaces
 
 from pomdpbench.envs.seeding import stream_rng
 
@@ -40,6 +42,8 @@ class RandomMass(gymnasium.Wrapper[Any, Any, Any, Any]):
         env: a Gymnasium MuJoCo environment.
         state_size: how many leading entries of the base observation form the full state
             (None: all of them). The MuJoCo tasks drop trailing contact forces this way.
+        observed: how many leading entries of the base observation the policy sees (None: the
+            base observation unchanged).
         changes: the relative mass changes to draw from.
     """
 
@@ -47,9 +51,13 @@ class RandomMass(gymnasium.Wrapper[Any, Any, Any, Any]):
         self,
         env: gymnasium.Env[Any, Any],
         state_size: int | None = None,
+        observed: int | None = None,
         changes: Sequence[float] = MASS_CHANGES,
     ) -> None:
         super().__init__(env)
+        self._observed = observed
+        if observed is not None:
+            self.observation_space = spaces.Box(-np.inf, np.inf, (observed,), np.float32)
         model = cast(Any, env.unwrapped).model
         self._body_mass = model.body_mass  # views: writes reach MuJoCo
         self._geom_size = model.geom_size
@@ -81,12 +89,16 @@ class RandomMass(gymnasium.Wrapper[Any, Any, Any, Any]):
         self._apply(self._rng.choice(self.changes, size=len(self.nominal_mass)))
         obs, info = self.env.reset(seed=seed, options=options)
         info["state"] = np.concatenate((obs[self._state], self.delta), dtype=np.float32)
+        if self._observed is not None:
+            obs = obs[: self._observed].astype(np.float32)
         return obs, info
 
     def step(self, action: Any) -> tuple[Any, SupportsFloat, bool, bool, dict[str, Any]]:
-        """Step the base environment and add the privileged state to ``info``."""
+        """Step the base environment, add the privileged state, cut the policy's view."""
         obs, reward, terminated, truncated, info = self.env.step(action)
         info["state"] = np.concatenate((obs[self._state], self.delta), dtype=np.float32)
+        if self._observed is not None:
+            obs = obs[: self._observed].astype(np.float32)
         return obs, reward, terminated, truncated, info
 
     def close(self) -> None:

@@ -10,8 +10,11 @@ the horizon) with, in this order,
    policy sees (``observe=``, default: everything but the contact forces, see
    :mod:`pomdpbench.envs.mujoco_layout`) and mapping actions from [-1, 1] onto the base bounds.
    When the policy sees the whole base observation and the base bounds already are [-1, 1],
-   this layer is left out, as in the papers' plain ``gym.make`` tasks: MuJoCo clamps each
-   control to its ``ctrlrange`` itself.
+   this layer is left out, as in the papers' plain ``gym.make`` tasks (RESeL) and MushroomRL's
+   ``Gym`` wrapper (S2PG): MuJoCo clamps each control to its ``ctrlrange`` itself, and only the
+   control cost of an action outside [-1, 1] (which no squashed policy emits) sees it unclipped.
+   With mass randomization, a policy view that is a leading slice of the observation (the
+   positions) is cut by :class:`~pomdpbench.envs.mass.RandomMass` itself.
 
 Why ``-v4``: its observations have exactly the layout of gym's mujoco-py ``-v2``/``-v3`` tasks
 the papers ran (RESeL: ``-v2``; S2PG: ``-v3``), on the same model files; ``-v5`` drops the world
@@ -64,9 +67,13 @@ def make_mujoco_task(
     full = observation_indices(base_id, default_groups(base_id))
     if gravity is not None:
         env = RandomGravity(env, gravity_task_set(gravity), split)
-    if randomize_mass:
-        env = RandomMass(env, state_size=len(full))
     kept = full if observe is None else observation_indices(base_id, observe)
+    if randomize_mass and kept == list(range(len(kept))):
+        # The policy's view is a leading slice: cut it in the same layer (one wrapper less).
+        env = RandomMass(env, state_size=len(full), observed=len(kept))
+        kept = list(range(len(kept)))
+    elif randomize_mass:
+        env = RandomMass(env, state_size=len(full))
     base_shape = env.observation_space.shape
     base_size = base_shape[0] if base_shape else 0
     action = env.action_space
