@@ -2,19 +2,19 @@
 
 For every registered task that is built on a base environment (``kwargs["base_id"]``), the
 same pre-drawn uniform actions run (a) through ``gymnasium.make(task_id)`` and (b) through
-``gymnasium.make(base_id)`` with the task's horizon, the actions mapped onto the base bounds, so
-both sides simulate the same work and carry the same Gymnasium wrappers (time limit, order
-enforcing, checker): the ratio is the cost of the task's own layers (masking, gravity and mass
-randomization, privileged state). Both environments follow the same trajectory in short blocks
-of ``--block`` steps that alternate (in alternating order) in this one process; the ratio is the
-median over blocks of bare time / task time, so that load from other processes, which changes
-over seconds, hits both sides alike. The goal is wrapper/bare >= 0.95. The ``us/step`` column
-is the time the task's layers add to one step (from the totals of both sides).
+``gymnasium.make(base_id)`` with the task's horizon, fed the very actions the task's layers
+handed the base in a dry run. Both sides simulate the same trajectory and carry the same
+Gymnasium wrappers (time limit, order enforcing, checker), so the ratio is the cost of the
+task's own layers (masking, gravity and mass randomization, privileged state). The two run in
+alternating blocks of ``--block`` steps in this one process, and the ratio is the median over
+blocks of bare time / task time, so that load from other processes, which changes over seconds,
+hits both sides alike. The goal is task/bare >= 0.95. The ``us/step`` column is the time the
+task's layers add to one step (from the totals of both sides).
 
 Peak memory of one environment: a fresh interpreter per task imports everything, resets its
-peak resident set size, builds the task's environment, runs ``--steps`` steps and reports how
-far the peak rose above the size before (simulator buffers included, which ``tracemalloc``
-would not see). Linux only.
+peak resident set size, builds the task's environment, runs 2000 steps and reports how far the
+peak rose above the size before (simulator buffers included, which ``tracemalloc`` would not
+see). Linux only.
 
 Usage: python benchmarks/task_throughput.py [--suite S ...] [--steps 10000] [--block 250]
 """
@@ -61,12 +61,28 @@ def draw_actions(space: gymnasium.Space[Any], steps: int) -> list[Any]:
     return [space.sample() for _ in range(steps)]
 
 
-def to_base(actions: list[Any], task: gymnasium.Env[Any, Any], base: gymnasium.Env[Any, Any]):
-    """The same actions on the base's bounds (what the task's mapping would send)."""
-    if not isinstance(base.action_space, gymnasium.spaces.Box):
-        return actions
-    low, high = base.action_space.low, base.action_space.high
-    return [(low + (np.asarray(a) + 1.0) * 0.5 * (high - low)).astype(np.float32) for a in actions]
+def sent_to_base(task: gymnasium.Env[Any, Any], actions: list[Any]) -> list[Any]:
+    """The actions the task's layers hand its base environment, recorded in one dry run.
+
+    Replaying exactly these on the bare environment keeps both on the same trajectory even where
+    the dynamics are chaotic (Humanoid): a rounding difference in the action mapping would send
+    them into different contacts and so different solver work.
+    """
+    inner = task.unwrapped
+    original = inner.step
+    sent: list[Any] = []
+
+    def recording(action: Any) -> Any:
+        sent.append(np.array(action, copy=True))
+        return original(action)
+
+    inner.step = recording  # type: ignore[method-assign]
+    try:
+        task.reset(seed=1)
+        run_block(task, actions)
+    finally:
+        del inner.step
+    return sent
 
 
 def run_block(env: gymnasium.Env[Any, Any], actions: list[Any]) -> float:
@@ -169,7 +185,7 @@ def main() -> None:
         task_env = make(spec.id)
         bare_env = make(base_id, max_episode_steps=spec.max_episode_steps)
         actions = draw_actions(task_env.action_space, args.steps)
-        base_actions = to_base(actions, task_env, bare_env)
+        base_actions = sent_to_base(task_env, actions)
         bare_rate, task_rate, ratio = paired_rates(
             bare_env, task_env, base_actions, actions, args.block
         )
