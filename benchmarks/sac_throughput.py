@@ -10,7 +10,8 @@ is a ratio >= 1.0: the benchmark's own baseline is no slower than what a user wo
 
 Needs the ``bench`` extra: ``pip install -e .[bench]``.
 
-Usage: python benchmarks/sac_throughput.py [--steps 5000] [--warmup 1000] [--repeats 3] [--threads 1]
+Usage: python benchmarks/sac_throughput.py [--steps 5000] [--warmup 1000] [--repeats 3]
+                                            [--threads 1]
 """
 
 from __future__ import annotations
