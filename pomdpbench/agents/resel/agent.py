@@ -246,39 +246,31 @@ class Resel:
         return self.critic.q_values(embedding, obs, action).squeeze(-1)
 
     # ------------------------------------------------------------ persistence
+    _STATEFUL = ("actor", "critic", "critic_target", "actor_opt", "critic_opt", "alpha_opt")
+    """Attributes saved through their ``state_dict``."""
+
     def save(self, directory: Path) -> None:
         """Networks, optimizers, temperature, guard, counters, generators and the buffer."""
         directory.mkdir(parents=True, exist_ok=True)
-        torch.save(
-            {
-                "config": asdict(self.cfg),
-                "actor": self.actor.state_dict(),
-                "critic": self.critic.state_dict(),
-                "critic_target": self.critic_target.state_dict(),
-                "log_alpha": self.log_alpha.detach().clone(),
-                "actor_opt": self.actor_opt.state_dict(),
-                "critic_opt": self.critic_opt.state_dict(),
-                "alpha_opt": self.alpha_opt.state_dict(),
-                "guard": asdict(self.guard),
-                "counters": (self.steps, self.updates, self.warming_up),
-                "rng": self.rng.bit_generator.state,
-                "action_rng": self.action_space.np_random.bit_generator.state,
-            },
-            directory / "resel.pt",
+        state = {name: getattr(self, name).state_dict() for name in self._STATEFUL}
+        state.update(
+            config=asdict(self.cfg),
+            log_alpha=self.log_alpha.detach().clone(),
+            guard=asdict(self.guard),
+            counters=(self.steps, self.updates, self.warming_up),
+            rng=self.rng.bit_generator.state,
+            action_rng=self.action_space.np_random.bit_generator.state,
         )
+        torch.save(state, directory / "resel.pt")
         self.buffer.save(directory / "buffer.npz")
 
     def load(self, directory: Path) -> None:
         """Read back what :meth:`save` wrote."""
         state = torch.load(directory / "resel.pt", map_location=self.device, weights_only=False)
-        self.actor.load_state_dict(state["actor"])
-        self.critic.load_state_dict(state["critic"])
-        self.critic_target.load_state_dict(state["critic_target"])
+        for name in self._STATEFUL:
+            getattr(self, name).load_state_dict(state[name])
         with torch.no_grad():
             self.log_alpha.copy_(state["log_alpha"])
-        self.actor_opt.load_state_dict(state["actor_opt"])
-        self.critic_opt.load_state_dict(state["critic_opt"])
-        self.alpha_opt.load_state_dict(state["alpha_opt"])
         self.guard = QValueGuard(**state["guard"])
         self.steps, self.updates, self.warming_up = state["counters"]
         self.rng.bit_generator.state = state["rng"]

@@ -118,8 +118,8 @@ class ContextEncoder(nn.Module):
         return self.mlp_out(F.elu(hidden)), state
 
 
-class Actor(nn.Module):
-    """The policy: context encoder plus an MLP on (embedding, current observation)."""
+class _Contextual(nn.Module):
+    """What the policy and the critic share: a context encoder and a map of the observation."""
 
     def __init__(
         self, obs_size: int, action_size: int, discrete: bool, cfg: ReselConfig, kind: CoreKind
@@ -128,6 +128,15 @@ class Actor(nn.Module):
         self.discrete = discrete
         self.encoder = ContextEncoder(obs_size, action_size, cfg, kind)
         self.obs_map = nn.Linear(obs_size, cfg.pre_encoder_size)
+
+
+class Actor(_Contextual):
+    """The policy: context encoder plus an MLP on (embedding, current observation)."""
+
+    def __init__(
+        self, obs_size: int, action_size: int, discrete: bool, cfg: ReselConfig, kind: CoreKind
+    ) -> None:
+        super().__init__(obs_size, action_size, discrete, cfg, kind)
         outputs = action_size if discrete else 2 * action_size
         self.head = _mlp(cfg.pre_encoder_size + cfg.embedding_size, cfg.head_hidden, outputs)
 
@@ -146,16 +155,13 @@ class Actor(nn.Module):
         return self.from_embedding(embedding, tokens.obs), state
 
 
-class Critic(nn.Module):
+class Critic(_Contextual):
     """Context encoder plus an ensemble of Q heads on (observation, action, embedding)."""
 
     def __init__(
         self, obs_size: int, action_size: int, discrete: bool, cfg: ReselConfig, kind: CoreKind
     ) -> None:
-        super().__init__()
-        self.discrete = discrete
-        self.encoder = ContextEncoder(obs_size, action_size, cfg, kind)
-        self.obs_map = nn.Linear(obs_size, cfg.pre_encoder_size)
+        super().__init__(obs_size, action_size, discrete, cfg, kind)
         self.action_map = None if discrete else nn.Linear(action_size, cfg.pre_encoder_size)
         inputs = cfg.pre_encoder_size * (1 if discrete else 2) + cfg.embedding_size
         outputs = action_size if discrete else 1
