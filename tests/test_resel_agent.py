@@ -172,3 +172,20 @@ def test_bad_settings_fail_with_a_clear_error() -> None:
         make_agent("resel", "Pendulum-V-v0", mamba_size=3)
     with pytest.raises(ConfigError, match="random_initial_hidden"):
         make_agent("resel-transformer", "Pendulum-V-v0", random_initial_hidden=True)
+
+
+@pytest.mark.parametrize("suite", ["classic", "gravity", "meta", "mdp", "sanity", "diagnostic"])
+@pytest.mark.parametrize("tier", ["full", "smoke"])
+def test_every_suite_file_gives_valid_settings(suite: str, tier: str) -> None:
+    """baselines/resel/<suite>.toml resolves for each agent (task tables included)."""
+    from pomdpbench.agents.config import agent_config_path, build_config, resolve_config
+    from pomdpbench.agents.registry import load_factory
+
+    assert agent_config_path("resel", suite).exists()
+    for agent_id in AGENTS:
+        factory = load_factory(get_agent_spec(agent_id))
+        for task in ("AntBLT-V-v0", "WalkerBLT-P-v0", "Hopper-v5", "HalfCheetah-v5", "X-v0"):
+            values = resolve_config("resel", suite, task, tier)
+            config = build_config(factory.Config, values, agent_id)
+            assert config.policy_encoder_lr < config.policy_lr  # the encoder learns slower
+            assert config.value_encoder_lr < config.value_lr

@@ -66,6 +66,7 @@ class Resel:
         self.discrete = isinstance(ctx.action_space, spaces.Discrete)
         self.obs_size = int(np.prod(ctx.observation_space.shape or (1,)))
         self.action_size = action_size(ctx.action_space)
+        self._one_hot = np.eye(self.action_size, dtype=np.float32)
         sizes = (self.obs_size, self.action_size, self.discrete, cfg, self.encoder_kind)
         self.actor = Actor(*sizes).to(self.device)
         self.critic = Critic(*sizes).to(self.device)
@@ -123,7 +124,7 @@ class Resel:
         """Store the transition; warm-up ends at the first episode end past ``learning_starts``."""
         action = transition.action
         if self.discrete:
-            action = np.eye(self.action_size, dtype=np.float32)[int(action)]
+            action = self._one_hot[int(action)]
         self.buffer.add(
             transition.obs, action, transition.reward, transition.next_obs,
             transition.terminated, transition.truncated, transition.episode_start,
@@ -165,9 +166,8 @@ class Resel:
         # REDQ target: min over 2 random target heads, next action from the current policy.
         with torch.no_grad():
             embedding = _flat(self.critic_target.encoder(tokens, layout))[nxt]
-            heads = torch.as_tensor(
-                self.rng.choice(cfg.ensemble_size, cfg.target_heads, replace=False)
-            )
+            chosen = self.rng.choice(cfg.ensemble_size, cfg.target_heads, replace=False)
+            heads = torch.as_tensor(chosen, device=self.device)
             next_value = self._soft_value(
                 policy_out[nxt].detach(), embedding, obs[nxt], heads, alpha
             )
