@@ -4,8 +4,8 @@ TMazePassive-10-v0 shows the goal side only in the first observation; at the jun
 later, a memoryless policy can do no better than success 0.5. ``resel`` with the diagnostic
 suite's small settings (baselines/resel/diagnostic.toml) reaches success 1.0 within the budget;
 ``sac-mlp`` on the same task and budget stays at or below chance. Each run goes through the
-CLI and the store, with one torch thread. 12 minutes on two busy cores (measured 706 s; the
-RESeL run dominates), hence ``slow``.
+CLI and the store, with one torch thread. 5 to 12 minutes on two shared cores (measured
+292 s and 706 s; the RESeL run dominates), hence ``slow``.
 """
 
 from __future__ import annotations
