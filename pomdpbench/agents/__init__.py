@@ -44,3 +44,18 @@ register_agent(
         source="Haarnoja et al. 2018; Christodoulou 2019; pomdp-baselines Markovian SAC baseline",
     )
 )
+for _id, _class, _what in (
+    ("resel", "Resel", "Mamba"),
+    ("resel-gru", "ReselGRU", "GRU"),
+    ("resel-transformer", "ReselTransformer", "causal Transformer"),
+):
+    register_agent(
+        AgentSpec(
+            id=_id,
+            entry_point=f"pomdpbench.agents.resel.agent:{_class}",
+            version="1",
+            description=f"RESeL: SAC + REDQ, {_what} context encoder with its own learning rate",
+            source="Luo et al. 2024 (RESeL) Sec. 4, App. C, D.3; FanmingL/Recurrent-Offpolicy-RL",
+            config_dir="resel",
+        )
+    )

@@ -1,0 +1,102 @@
+"""RESeL's hyperparameters. Defaults are the paper's values for the classic POMDP tasks.
+
+Sources: RESeL (Luo et al., NeurIPS 2024) Table 2 and App. D.3, and the public launchers
+``gen_tmuxp_mamba_*.py`` of FanmingL/Recurrent-Offpolicy-RL (cited per suite in
+``baselines/resel/<suite>.toml``). Field docstrings say where each default comes from.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class ReselConfig:
+    """Hyperparameters of ``resel`` (Mamba encoder).
+
+    The GRU and Transformer variants differ only where their own config classes say so.
+    """
+
+    # ------------------------------------------------------------------ architecture (App. D.3.2)
+    pre_encoder_size: int = 128
+    """Width of each one-layer pre-encoder (current obs, last obs, last action, last reward)."""
+    encoder_hidden: tuple[int, ...] = (256,)
+    """MLP before the sequence core (ELU); its last width is the core's width (256; Key-to-Door:
+    three layers)."""
+    embedding_size: int = 128
+    """Linear layer after the core: the context embedding."""
+    mamba_state: int = 64
+    """Mamba state size (``smamba_b1_c8_s64_ff``)."""
+    mamba_conv: int = 8
+    """Width of Mamba's causal convolution; 0 removes it (Key-to-Door)."""
+    mamba_expand: int = 2
+    """Mamba expansion factor (the Mamba default the RESeL code keeps)."""
+    mamba_blocks: int = 1
+    """Mamba blocks (4 for Key-to-Door 500)."""
+    mamba_feedforward: bool = True
+    """Position-wise feed-forward after the blocks (all tasks but Key-to-Door)."""
+    transformer_heads: int = 8
+    """Attention heads (``cgpt_h8_l4`` in ``gen_tmuxp_gpt_pomdp.py``)."""
+    transformer_layers: int = 4
+    """Decoder layers (``cgpt_h8_l4``)."""
+    head_hidden: tuple[int, ...] = (256, 256)
+    """Hidden layers of the MLP policy and of each critic head (Sec. 4.1)."""
+    ensemble_size: int = 8
+    """Critic heads (REDQ ensemble; App. C.1)."""
+    target_heads: int = 2
+    """Heads whose minimum forms the target (REDQ's M; ``redq_m=2``)."""
+    reward_input: bool = False
+    """Feed the last reward to the encoders (True for the meta-RL tasks, Table 2)."""
+    last_obs_input: bool = True
+    """Feed the last observation (``last_state_input=True`` in every launcher)."""
+    random_initial_hidden: bool = False
+    """Start collection episodes from a uniform [-1, 1] hidden state as the RESeL code does
+    (``SAC._init_sample_hidden``); the paper's Algorithm 1 starts from zeros (line 4)."""
+
+    # ------------------------------------------------------------------ optimization (Table 2)
+    policy_lr: float = 3e-4
+    """Learning rate of the policy's layers outside the context encoder."""
+    value_lr: float = 1e-3
+    """Learning rate of the critic's layers outside the context encoder."""
+    policy_encoder_lr: float = 1e-5
+    """Learning rate of the policy's context encoder (MLP, core, MLP): ``LR_CE``."""
+    value_encoder_lr: float = 1e-5
+    """Learning rate of the critic's context encoder (the launchers set it to the policy's)."""
+    alpha_lr: float = 1e-4
+    """Learning rate of log alpha."""
+    gamma: float = 0.99
+    target_update_factor: float = 0.995
+    """Soft update ``target <- 0.995 target + 0.005 online`` after every critic step."""
+    batch_size: int = 1999
+    """Minimum transitions per batch, made of whole trajectories (the launchers' 1999: two
+    1000-step trajectories; Table 2 rounds it to 2000)."""
+    buffer_size: int = 1_000_000
+    """Replay capacity in transitions; whole trajectories are evicted oldest first."""
+    learning_starts: int = 5000
+    """Uniform random actions before learning; the episode in progress is finished first."""
+    policy_update_every: int = 2
+    """Critic updates per policy and temperature update (Algorithm 1, line 23)."""
+    target_entropy_ratio: float = 1.0
+    """Target entropy ``-ratio * |A|`` (continuous actions)."""
+    log_alpha_max: float = 1.0
+    """log alpha is clamped to at most this after each step (the RESeL code)."""
+    discrete_alpha: float = 0.2
+    """Fixed temperature for discrete actions (the RESeL code turns auto-tuning off there)."""
+    q_value_guard: bool = True
+    """Clamp bootstrapped values to the running range of past targets (the RESeL code's
+    ``QValueGuard``; not in the paper)."""
+    metrics_every: int = 1000
+    """Report losses every this many updates."""
+
+    @property
+    def encoder_width(self) -> int:
+        """Width of the sequence core (the last pre-core MLP layer)."""
+        return self.encoder_hidden[-1]
+
+
+@dataclass(frozen=True)
+class ReselTransformerConfig(ReselConfig):
+    """RESeL-Transformer: the encoder width of the public GPT launcher, all else as RESeL."""
+
+    encoder_hidden: tuple[int, ...] = (512,)
+    """``gpt_dim = 8 * 64`` in ``gen_tmuxp_gpt_pomdp.py``."""

@@ -1,0 +1,191 @@
+"""The RESeL agents behind the harness protocol: optimizer groups, acting, learning, resume."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+import torch
+
+from pomdpbench.agents.protocol import AgentContext, AgentInput, Transition
+from pomdpbench.agents.registry import build_agent, get_agent_spec
+from pomdpbench.agents.resel.optim import ENCODER_GROUP, OTHER_GROUP
+from pomdpbench.errors import ConfigError
+from pomdpbench.harness.actions import ActionEncoder
+from pomdpbench.registry import get_task, make_env
+from tests.resel_support import one_torch_thread  # noqa: F401 (autouse fixture)
+
+AGENTS = ["resel", "resel-gru", "resel-transformer"]
+TINY = {
+    "pre_encoder_size": 8, "encoder_hidden": [16], "embedding_size": 8, "mamba_state": 4,
+    "mamba_conv": 4, "transformer_heads": 2, "transformer_layers": 1, "head_hidden": [16, 16],
+    "batch_size": 40, "learning_starts": 60,
+}  # fmt: skip
+
+
+def make_agent(agent_id: str, task: str, **config: Any) -> Any:
+    env = make_env(task)
+    ctx = AgentContext(
+        task=get_task(task), observation_space=env.observation_space,
+        action_space=env.action_space, privileged_size=None, seed=0, budget=1000,
+        tier="custom", config={**TINY, **config},
+    )  # fmt: skip
+    return build_agent(get_agent_spec(agent_id), ctx)
+
+
+class Driver:
+    """Drives an agent like the harness's training loop, across several ``run`` calls."""
+
+    def __init__(self, agent: Any, task: str, seed: int = 0) -> None:
+        self.agent, self.env = agent, make_env(task)
+        self.encoder = ActionEncoder(self.env.action_space)
+        self.obs, _ = self.env.reset(seed=seed)
+        self._restart()
+
+    def _restart(self) -> None:
+        self.state, self.prev_action = self.agent.initial_state(), self.encoder.zero
+        self.prev_reward, self.start = 0.0, True
+
+    def run(self, steps: int) -> list[dict[str, float]]:
+        """Take ``steps`` training steps; return the non-empty metrics."""
+        agent, metrics = self.agent, []
+        for _ in range(steps):
+            inp = AgentInput(self.obs, self.prev_action, self.prev_reward, self.start, None)
+            action, self.state = agent.act(inp, self.state, False)
+            next_obs, reward, terminated, truncated, _ = self.env.step(action)
+            agent.observe(Transition(self.obs, action, float(reward), next_obs, terminated,
+                                     truncated, self.start, None, None))  # fmt: skip
+            if m := agent.update():
+                metrics.append(m)
+            if terminated or truncated:
+                self.obs, _ = self.env.reset()
+                self._restart()
+            else:
+                self.obs, self.start = next_obs, False
+                self.prev_action, self.prev_reward = self.encoder.encode(action), float(reward)
+        return metrics
+
+
+def run_steps(agent: Any, task: str, steps: int) -> list[dict[str, float]]:
+    """Train ``agent`` for ``steps`` steps from a fresh environment."""
+    return Driver(agent, task).run(steps)
+
+
+@pytest.mark.parametrize("agent_id", AGENTS)
+def test_optimizers_have_the_two_learning_rate_groups(agent_id: str) -> None:
+    agent = make_agent(agent_id, "Pendulum-V-v0", policy_lr=3e-4, policy_encoder_lr=1e-5,
+                       value_lr=1e-3, value_encoder_lr=2e-6)  # fmt: skip
+    for net, opt, lr, encoder_lr in (
+        (agent.actor, agent.actor_opt, 3e-4, 1e-5),
+        (agent.critic, agent.critic_opt, 1e-3, 2e-6),
+    ):
+        groups = {group["name"]: group for group in opt.param_groups}
+        assert set(groups) == {ENCODER_GROUP, OTHER_GROUP}
+        assert groups[ENCODER_GROUP]["lr"] == encoder_lr and groups[OTHER_GROUP]["lr"] == lr
+        encoder_ids = {id(p) for p in groups[ENCODER_GROUP]["params"]}
+        other_ids = {id(p) for p in groups[OTHER_GROUP]["params"]}
+        assert not encoder_ids & other_ids, "a parameter in both groups"
+        assert encoder_ids | other_ids == {id(p) for p in net.parameters()}, "a parameter in none"
+        stack = net.encoder
+        expected = {
+            id(p) for m in (stack.mlp_in, stack.core, stack.mlp_out) for p in m.parameters()
+        }
+        assert encoder_ids == expected  # exactly the MLP-core-MLP stack
+        assert id(stack.obs_encoder.weight) in other_ids  # pre-encoders at the normal rate
+        assert all(group["weight_decay"] == 0.0 for group in opt.param_groups)
+
+
+@pytest.mark.parametrize("agent_id", AGENTS)
+@pytest.mark.parametrize("task", ["Pendulum-V-v0", "TMazePassive-10-v0"])
+def test_acts_and_learns_through_the_protocol(agent_id: str, task: str) -> None:
+    agent = make_agent(agent_id, task, metrics_every=1)
+    torch.manual_seed(0)
+    critic_before = [p.detach().clone() for p in agent.critic.parameters()]
+    metrics = run_steps(agent, task, 260 if task.startswith("Pendulum") else 120)
+    assert not agent.warming_up and agent.updates > 0
+    assert metrics and all(np.isfinite(v) for m in metrics for v in m.values())
+    assert any("actor_loss" in m for m in metrics)  # the policy steps every second update
+    changed = [not torch.equal(a, b) for a, b in zip(critic_before, agent.critic.parameters(),
+                                                       strict=True)]  # fmt: skip
+    assert all(changed), "every critic parameter moves (both learning-rate groups train)"
+
+
+def test_warm_up_finishes_the_episode_in_progress() -> None:
+    agent = make_agent("resel", "Pendulum-V-v0", learning_starts=50)
+    driver = Driver(agent, "Pendulum-V-v0")
+    driver.run(199)
+    assert agent.warming_up and agent.updates == 0  # Pendulum episodes last 200 steps
+    driver.run(1)
+    assert not agent.warming_up and agent.updates == 1  # learning starts right after it
+    driver.run(1)
+    assert agent.updates == 2
+
+
+@pytest.mark.parametrize("agent_id", AGENTS)
+def test_save_and_load_resume_identically(agent_id: str, tmp_path: Path) -> None:
+    task = "TMazePassive-10-v0"
+    agent = make_agent(agent_id, task)
+    run_steps(agent, task, 100)
+    agent.save(tmp_path / "ckpt")
+    resumed = make_agent(agent_id, task)
+    resumed.load(tmp_path / "ckpt")
+    torch.manual_seed(1)
+    first = agent.learn(agent.sample())
+    torch.manual_seed(1)
+    second = resumed.learn(resumed.sample())
+    assert {k: float(v) for k, v in first.items()} == {k: float(v) for k, v in second.items()}
+    for a, b in zip(agent.actor.parameters(), resumed.actor.parameters(), strict=True):
+        assert torch.equal(a, b)
+
+
+def test_acting_uses_the_carried_state_as_the_parallel_pass_does() -> None:
+    """The actions of act() match the policy evaluated over the whole episode at once."""
+    from pomdpbench.agents.resel.encoders import Layout
+    from pomdpbench.agents.resel.networks import Tokens, gaussian_sample
+
+    agent = make_agent("resel", "Pendulum-V-v0", learning_starts=0)
+    agent.warming_up = False
+    rng = np.random.default_rng(0)
+    obs = rng.normal(size=(12, 1)).astype(np.float32)
+    actions, rewards = [], []
+    state, prev_action, prev_reward = agent.initial_state(), np.zeros(1, np.float32), 0.0
+    for t in range(12):
+        action, state = agent.act(AgentInput(obs[t], prev_action, prev_reward, t == 0, None),
+                                  state, True)  # fmt: skip
+        actions.append(action)
+        prev_action, prev_reward = action.astype(np.float32), float(t)
+        rewards.append(prev_reward)
+    o = torch.tensor(obs).unsqueeze(0)
+    last_obs = torch.cat([torch.zeros(1, 1, 1), o[:, :-1]], dim=1)
+    last_action = torch.cat([torch.zeros(1, 1, 1), torch.tensor(np.array(actions[:-1]))[None]], 1)
+    last_reward = torch.tensor([0.0, *rewards[:-1]]).view(1, -1, 1)
+    with torch.no_grad():
+        out = agent.actor(Tokens(o, last_obs, last_action, last_reward), Layout.single(1, 12))
+    expected, _ = gaussian_sample(out[0], deterministic=True)
+    np.testing.assert_allclose(np.array(actions), expected.numpy(), rtol=1e-5, atol=1e-6)
+
+
+def test_bad_settings_fail_with_a_clear_error() -> None:
+    with pytest.raises(ConfigError, match="unknown hyperparameter"):
+        make_agent("resel", "Pendulum-V-v0", mamba_size=3)
+    with pytest.raises(ConfigError, match="random_initial_hidden"):
+        make_agent("resel-transformer", "Pendulum-V-v0", random_initial_hidden=True)
+
+
+@pytest.mark.parametrize("suite", ["classic", "gravity", "meta", "mdp", "sanity", "diagnostic"])
+@pytest.mark.parametrize("tier", ["full", "smoke"])
+def test_every_suite_file_gives_valid_settings(suite: str, tier: str) -> None:
+    """baselines/resel/<suite>.toml resolves for each agent (task tables included)."""
+    from pomdpbench.agents.config import agent_config_path, build_config, resolve_config
+    from pomdpbench.agents.registry import load_factory
+
+    assert agent_config_path("resel", suite).exists()
+    for agent_id in AGENTS:
+        factory = load_factory(get_agent_spec(agent_id))
+        for task in ("AntBLT-V-v0", "WalkerBLT-P-v0", "Hopper-v5", "HalfCheetah-v5", "X-v0"):
+            values = resolve_config("resel", suite, task, tier)
+            config = build_config(factory.Config, values, agent_id)
+            assert config.policy_encoder_lr < config.policy_lr  # the encoder learns slower
+            assert config.value_encoder_lr < config.value_lr

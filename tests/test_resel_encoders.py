@@ -1,0 +1,173 @@
+"""RESeL's context-encoder cores: stacked trajectories stay apart, and acting matches training.
+
+For every core (Mamba, GRU, Transformer), on trajectories of different lengths stacked the way
+the agent's buffer stacks them: (1) the stacked batch gives each trajectory's outputs as if it
+ran alone, (2) one trajectory's outputs have exactly zero gradient with respect to another
+trajectory's inputs, (3) running one token at a time with the carried state gives the outputs
+of the parallel pass. Float64 throughout so the comparisons can be tight.
+"""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from pomdpbench.agents.resel.buffer import pack_rows
+from pomdpbench.agents.resel.encoders import Core, Layout, build_core
+from pomdpbench.agents.resel.encoders import scan as scan_module
+from pomdpbench.agents.resel.encoders.cuda_scan import flushed_scan
+from pomdpbench.agents.resel.encoders.scan import reference_scan, selective_scan
+from tests.resel_support import one_torch_thread  # noqa: F401 (autouse fixture)
+
+KINDS = ["mamba", "gru", "transformer"]
+LENGTHS = [9, 3, 14, 5, 1, 7]
+WIDTH = 16
+
+
+def make_core(kind: str, seed: int = 0) -> Core:
+    torch.manual_seed(seed)
+    core = build_core(
+        kind, WIDTH, mamba_state=4, mamba_conv=4, mamba_expand=2,  # type: ignore[arg-type]
+        transformer_heads=2, transformer_layers=2,
+    )  # fmt: skip
+    return core.double().eval()
+
+
+def stack(
+    sequences: list[torch.Tensor], packs: bool, gap: int
+) -> tuple[torch.Tensor, Layout, list[tuple[int, int]]]:
+    """Stack sequences as the buffer does; return inputs, layout and each one's (row, start)."""
+    lengths = [len(s) for s in sequences]
+    rows = pack_rows(lengths, gap) if packs else [[i] for i in range(len(sequences))]
+    width = max(sum(lengths[i] for i in row) + gap * (len(row) - 1) for row in rows)
+    x = torch.zeros(len(rows), width, WIDTH, dtype=torch.float64)
+    reset = torch.zeros(len(rows), width, dtype=torch.bool)
+    valid = torch.zeros_like(reset)
+    where: list[tuple[int, int]] = [(0, 0)] * len(sequences)
+    for r, row in enumerate(rows):
+        start = 0
+        for i in row:
+            x[r, start : start + lengths[i]] = sequences[i]
+            reset[r, start] = True
+            valid[r, start : start + lengths[i]] = True
+            where[i] = (r, start)
+            start += lengths[i] + gap
+    # Padding holds noise: it must not matter.
+    x = torch.where(valid.unsqueeze(-1), x, torch.randn_like(x) * 3.0)
+    return x, Layout(reset, valid), where
+
+
+def sequences(seed: int = 1) -> list[torch.Tensor]:
+    generator = torch.Generator().manual_seed(seed)
+    return [torch.randn(n, WIDTH, dtype=torch.float64, generator=generator) for n in LENGTHS]
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_stacked_batch_matches_each_trajectory_alone(kind: str) -> None:
+    core = make_core(kind)
+    seqs = sequences()
+    x, layout, where = stack(seqs, core.packs, core.gap)
+    if core.packs:
+        assert x.shape[0] < len(seqs), "the test should pack several trajectories into a row"
+    with torch.no_grad():
+        stacked = core(x, layout)
+        for seq, (row, start) in zip(seqs, where, strict=True):
+            alone = core(seq.unsqueeze(0), Layout.single(1, len(seq)))[0]
+            torch.testing.assert_close(stacked[row, start : start + len(seq)], alone,
+                                       rtol=1e-9, atol=1e-9)  # fmt: skip
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_no_gradient_crosses_trajectories(kind: str) -> None:
+    core = make_core(kind)
+    seqs = sequences()
+    x, layout, where = stack(seqs, core.packs, core.gap)
+    x.requires_grad_(True)
+    out = core(x, layout) * torch.randn(WIDTH, dtype=torch.float64)  # (a LayerNorm sums to 0)
+    for i, (row, start) in enumerate(where):
+        (grad,) = torch.autograd.grad(out[row, start : start + len(seqs[i])].sum(), x,
+                                      retain_graph=True)  # fmt: skip
+        own = torch.zeros_like(layout.valid)
+        own[row, start : start + len(seqs[i])] = True
+        assert grad[own].abs().sum() > 0, "a trajectory's outputs depend on its own inputs"
+        assert torch.equal(grad[~own], torch.zeros_like(grad[~own])), f"trajectory {i} leaks"
+
+
+def test_mamba_leaks_without_the_padding_gap() -> None:
+    """The gap matters: packed back to back, the convolution reads the previous trajectory."""
+    core = make_core("mamba")
+    first, second = sequences()[0], sequences()[3]
+    x = torch.cat([first, second]).unsqueeze(0).requires_grad_(True)
+    reset = torch.zeros(1, x.shape[1], dtype=torch.bool)
+    reset[0, 0] = reset[0, len(first)] = True
+    out = core(x, Layout(reset, torch.ones_like(reset))) * torch.randn(WIDTH, dtype=torch.float64)
+    (grad,) = torch.autograd.grad(out[0, len(first) :].sum(), x)
+    assert grad[0, : len(first)].abs().sum() > 0
+
+
+@pytest.mark.parametrize("kind", [*KINDS, "mlp"])
+def test_step_by_step_matches_parallel_forward(kind: str) -> None:
+    core = make_core(kind)
+    seq = sequences()[2]
+    with torch.no_grad():
+        parallel = core(seq.unsqueeze(0), Layout.single(1, len(seq)))[0]
+        state = core.initial_state(1)
+        stepped = []
+        for token in seq:
+            out, state = core.step(token.unsqueeze(0), state)
+            stepped.append(out[0])
+    torch.testing.assert_close(torch.stack(stepped), parallel, rtol=1e-9, atol=1e-9)
+
+
+@pytest.mark.parametrize("chunk", [4, 32])
+def test_chunked_scan_matches_the_step_loop_and_its_gradients(
+    chunk: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Values and every gradient of the chunked scan, with resets inside and across chunks."""
+    monkeypatch.setattr(scan_module, "CHUNK", chunk)
+    torch.manual_seed(0)
+    batch, length, d_inner, n_state = 3, 23, 5, 3
+    f64 = {"dtype": torch.float64}
+    u = torch.randn(batch, length, d_inner, **f64, requires_grad=True)
+    delta = (torch.rand(batch, length, d_inner, **f64) * 0.5 + 0.01).requires_grad_()
+    A = (-torch.rand(d_inner, n_state, **f64) * 3 - 0.1).requires_grad_()
+    B = torch.randn(batch, length, n_state, **f64, requires_grad=True)
+    C = torch.randn(batch, length, n_state, **f64, requires_grad=True)
+    keep = torch.ones(batch, length, **f64)
+    keep[:, 0] = 0.0
+    keep[0, 4] = keep[1, 8] = keep[2, 17] = 0.0
+    fast = selective_scan(u, delta, A, B, C, keep)
+    slow = reference_scan(u, delta, A, B, C, keep)
+    torch.testing.assert_close(fast, slow, rtol=1e-12, atol=1e-12)
+    weights = torch.randn_like(fast)
+    inputs = (u, delta, A, B, C)
+    fast_grads = torch.autograd.grad((fast * weights).sum(), inputs)
+    slow_grads = torch.autograd.grad((slow * weights).sum(), inputs)
+    for g_fast, g_slow in zip(fast_grads, slow_grads, strict=True):
+        torch.testing.assert_close(g_fast, g_slow, rtol=1e-10, atol=1e-10)
+    assert torch.autograd.gradcheck(lambda *args: selective_scan(*args, keep), inputs)
+
+
+def test_flushing_padding_emulates_resets_for_a_reset_free_kernel() -> None:
+    """The mamba-ssm path's trick, checked on the CPU with the reference scan as the kernel."""
+    torch.manual_seed(0)
+    batch, length, d_inner, n_state = 2, 15, 4, 3
+    u, delta = torch.randn(batch, length, d_inner), torch.rand(batch, length, d_inner) * 0.3
+    A = -torch.arange(1.0, n_state + 1).repeat(d_inner, 1)
+    B, C = torch.randn(batch, length, n_state), torch.randn(batch, length, n_state)
+    reset = torch.zeros(batch, length, dtype=torch.bool)
+    valid = torch.ones_like(reset)
+    reset[:, 0] = reset[0, 8] = reset[1, 5] = True
+    valid[0, 6:8] = valid[1, 3:5] = False  # padding before each inner reset
+
+    def kernel(u: torch.Tensor, delta: torch.Tensor, A: torch.Tensor, B: torch.Tensor,
+               C: torch.Tensor) -> torch.Tensor:  # fmt: skip
+        t = (u.transpose(1, 2), delta.transpose(1, 2), A, B.transpose(1, 2), C.transpose(1, 2))
+        return reference_scan(*t, torch.ones(u.shape[0], u.shape[2])).transpose(1, 2)
+
+    flushed = flushed_scan(u, delta, A, B, C, Layout(reset, valid), kernel)
+    assert flushed is not None
+    exact = selective_scan(u, delta, A, B, C, (~reset).float())
+    torch.testing.assert_close(flushed[valid], exact[valid])
+    valid[0, 7] = True  # now a trajectory starts right after a valid token: no flush possible
+    assert flushed_scan(u, delta, A, B, C, Layout(reset, valid), kernel) is None
