@@ -43,6 +43,7 @@ def interval_figure(intervals: Mapping[str, Mapping[str, Interval]]) -> Any:
         points, cis, metric_names=list(METRIC_NAMES), algorithms=labels,
         xlabel="Normalized score", row_height=0.5, subfigure_width=3.6,
         xlabel_y_coordinate=-0.9 / (len(labels) + 1) - 0.15,
+        max_ticks=3,  # rliable's 4 overlap their labels in a 3.6-inch panel
     )  # fmt: skip
     return fig
 
