@@ -46,9 +46,7 @@ def add_parser(commands: Any) -> None:
     )  # fmt: skip
     add_db_option(parser)
     parser.add_argument("--workers", type=int, default=1, help="parallel worker processes")
-    parser.add_argument(
-        "--threads", type=int, help="torch threads per run (default: cores/workers)"
-    )
+    parser.add_argument("--threads", type=int, help="torch threads per run (default: 1)")
     parser.add_argument("--device", default="cpu", help="cpu, cuda or cuda:N")
     parser.add_argument(
         "--checkpoint-dir", metavar="PATH",

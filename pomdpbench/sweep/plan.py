@@ -7,7 +7,6 @@ one line and nothing written.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -78,7 +77,10 @@ def plan(request: SweepRequest) -> list[JobSpec]:
     tasks = [get_task(task_id) for task_id in task_ids]
     spec = get_agent_spec(request.agent)
     factory = load_factory(spec)
-    threads = request.threads or max(1, (os.cpu_count() or 1) // request.workers)
+    # One torch thread per run unless asked: the networks of these agents are too small to gain
+    # from a second thread, and OpenMP threads that wait for each other on a shared machine
+    # made RESeL's smoke runs 4-6x slower with two threads than with one (docs/protocol.md).
+    threads = request.threads or 1
     config_dir = spec.config_dir or (spec.id if spec.source != "entry point" else None)
     jobs: list[JobSpec] = []
     for task in tasks:
