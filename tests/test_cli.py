@@ -112,6 +112,7 @@ RUN = ("run", "--budget", "smoke")
         (("--agent", "random", "--suite", "sanity", "--db", "sqlite:////no/such/dir/x.db"), ("cannot open", "--db")),
         (("--agent", "random"), ("name the tasks with --suite",)),
         (("--agent", "random", "--suite", "sanity", "--workers", "0"), ("--workers must be at least 1",)),
+        (("--agent", "random", "--suite", "sanity", "--threads", "0"), ("--threads must be at least 1",)),
     ],
 )  # fmt: skip
 def test_run_errors_are_one_line(

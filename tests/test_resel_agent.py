@@ -15,7 +15,6 @@ from pomdpbench.agents.resel.optim import ENCODER_GROUP, OTHER_GROUP
 from pomdpbench.errors import ConfigError
 from pomdpbench.harness.actions import ActionEncoder
 from pomdpbench.registry import get_task, make_env
-from tests.resel_support import one_torch_thread  # noqa: F401 (autouse fixture)
 
 AGENTS = ["resel", "resel-gru", "resel-transformer"]
 TINY = {

@@ -9,7 +9,6 @@ import pytest
 import torch
 
 from pomdpbench.agents.resel.buffer import TrajectoryBuffer, pack_rows
-from tests.resel_support import one_torch_thread  # noqa: F401 (autouse fixture)
 
 OBS, ACT = 3, 2
 

@@ -17,7 +17,6 @@ from pomdpbench.agents.resel.encoders import Core, Layout, build_core
 from pomdpbench.agents.resel.encoders import scan as scan_module
 from pomdpbench.agents.resel.encoders.cuda_scan import flushed_scan
 from pomdpbench.agents.resel.encoders.scan import reference_scan, selective_scan
-from tests.resel_support import one_torch_thread  # noqa: F401 (autouse fixture)
 
 KINDS = ["mamba", "gru", "transformer"]
 LENGTHS = [9, 3, 14, 5, 1, 7]

@@ -71,6 +71,8 @@ def plan(request: SweepRequest) -> list[JobSpec]:
     """Check the request and expand it into one job per task and seed."""
     if request.workers < 1:
         raise ConfigError(f"--workers must be at least 1, got {request.workers}")
+    if request.threads is not None and request.threads < 1:
+        raise ConfigError(f"--threads must be at least 1, got {request.threads}")
     if (request.suite is None) == (not request.tasks):
         raise ConfigError("name the tasks with --suite S or --task T [T ...] (one of the two)")
     task_ids = list(get_suite(request.suite).tasks) if request.suite else list(request.tasks)
@@ -80,7 +82,7 @@ def plan(request: SweepRequest) -> list[JobSpec]:
     # One torch thread per run unless asked: the networks of these agents are too small to gain
     # from a second thread, and OpenMP threads that wait for each other on a shared machine
     # made RESeL's smoke runs 4-6x slower with two threads than with one (docs/protocol.md).
-    threads = request.threads or 1
+    threads = request.threads if request.threads is not None else 1
     config_dir = spec.config_dir or (spec.id if spec.source != "entry point" else None)
     jobs: list[JobSpec] = []
     for task in tasks:
