@@ -8,9 +8,6 @@ import math
 import sys
 from typing import Any
 
-from rich.console import Console
-from rich.table import Table
-
 
 def add_db_option(parser: argparse.ArgumentParser) -> None:
     """``--db URL`` with the documented default and environment variable."""
@@ -39,6 +36,9 @@ def _finite(value: Any) -> Any:
 
 def print_table(title: str | None, columns: list[str], rows: list[list[Any]]) -> None:
     """A rich table on stdout (plain text when piped)."""
+    from rich.console import Console
+    from rich.table import Table
+
     table = Table(title=title, show_lines=False, header_style="bold")
     for column in columns:
         table.add_column(column, overflow="fold")

@@ -17,8 +17,6 @@ from typing import Any
 from pomdpbench.cli.common import add_db_option
 from pomdpbench.errors import ConfigError
 from pomdpbench.paths import leaderboard_dir
-from pomdpbench.stats.reported import sync_reported
-from pomdpbench.store.database import database_url, describe, open_engine
 
 DEFAULT_PORT = 8501
 
@@ -66,6 +64,9 @@ def check_port(port: int, address: str) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Check the database and the port, then serve until interrupted."""
+    from pomdpbench.stats.reported import sync_reported
+    from pomdpbench.store.database import database_url, describe, open_engine
+
     url = database_url(args.db)
     engine = open_engine(url, create=False)
     sync_reported(engine)

@@ -11,14 +11,8 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-import numpy as np
-
-from pomdpbench.agents.protocol import AgentContext
-from pomdpbench.agents.random_agent import RandomAgent
 from pomdpbench.cli.common import fmt, print_json, print_table
 from pomdpbench.errors import ConfigError
-from pomdpbench.harness.actions import ActionEncoder
-from pomdpbench.harness.evaluation import evaluate
 from pomdpbench.registry import get_suite, get_task, make_env
 
 
@@ -38,6 +32,13 @@ def add_parser(commands: Any) -> None:
 
 def measure_random(task_id: str, episodes: int, seed: int) -> dict[str, Any]:
     """Mean and spread of the metric of uniform-random play on ``task_id``."""
+    import numpy as np
+
+    from pomdpbench.agents.protocol import AgentContext
+    from pomdpbench.agents.random_agent import RandomAgent
+    from pomdpbench.harness.actions import ActionEncoder
+    from pomdpbench.harness.evaluation import evaluate
+
     task = get_task(task_id)
     env = make_env(task.id, **task.eval_kwargs)
     ctx = AgentContext(

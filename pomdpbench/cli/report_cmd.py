@@ -9,13 +9,6 @@ from typing import Any
 from pomdpbench.cli.common import add_db_option
 from pomdpbench.errors import ConfigError, UnknownIdError
 from pomdpbench.registry import list_suites
-from pomdpbench.stats import query
-from pomdpbench.stats.aggregate import DEFAULT_REPS, DEFAULT_SEED
-from pomdpbench.stats.board import NO_RUNS_AT_ALL, no_runs_message, tiers_with_runs
-from pomdpbench.stats.report import write_report
-from pomdpbench.stats.reported import sync_reported
-from pomdpbench.stats.scores import label_runs
-from pomdpbench.store.database import database_url, open_engine
 
 
 def add_parser(commands: Any) -> None:
@@ -27,17 +20,27 @@ def add_parser(commands: Any) -> None:
     parser.add_argument("--tier", help="budget tier (default: the fullest tier with runs)")
     parser.add_argument("--out", required=True, metavar="DIR", help="folder to write into")
     parser.add_argument("--agents", nargs="+", metavar="AGENT", help="only these agents")
+    # the defaults are resolved in run(), so that --help needs no rliable
     parser.add_argument(
-        "--reps", type=int, default=DEFAULT_REPS,
-        help=f"bootstrap replications (default {DEFAULT_REPS}, as on the leaderboard page)",
+        "--reps", type=int,
+        help="bootstrap replications (default 2,000, as on the leaderboard page)",
     )  # fmt: skip
-    parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help="bootstrap seed (default 0)")
+    parser.add_argument("--seed", type=int, default=0, help="bootstrap seed (default 0)")
     add_db_option(parser)
     parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
     """Write the report, or say in words why there is nothing to report."""
+    from pomdpbench.stats import query
+    from pomdpbench.stats.aggregate import DEFAULT_REPS
+    from pomdpbench.stats.board import NO_RUNS_AT_ALL, no_runs_message, tiers_with_runs
+    from pomdpbench.stats.report import write_report
+    from pomdpbench.stats.reported import sync_reported
+    from pomdpbench.stats.scores import label_runs
+    from pomdpbench.store.database import database_url, open_engine
+
+    args.reps = DEFAULT_REPS if args.reps is None else args.reps
     if args.reps < 1:
         raise ConfigError(f"--reps must be at least 1, got {args.reps}")
     engine = open_engine(database_url(args.db), create=False)

@@ -6,7 +6,6 @@ import argparse
 from typing import Any
 
 from pomdpbench.cli.common import add_db_option, fmt, print_json, print_table
-from pomdpbench.store import Store
 
 
 def add_parser(commands: Any) -> None:
@@ -24,6 +23,8 @@ def add_parser(commands: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Print the matching runs."""
+    from pomdpbench.store import Store
+
     store = Store.open(args.db, create=False)
     runs = store.runs(
         suite=args.suite, agent=args.agent, task=args.task, tier=args.tier, status=args.status

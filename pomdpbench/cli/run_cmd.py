@@ -6,15 +6,16 @@ import argparse
 import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pomdpbench.agents.config import parse_overrides
+from pomdpbench.agents.registry import get_agent_spec
 from pomdpbench.cli.common import add_db_option
 from pomdpbench.errors import ConfigError
-from pomdpbench.store import Store
-from pomdpbench.store.database import database_url
-from pomdpbench.sweep import SweepInterrupted, SweepReport, SweepRequest, plan, run_sweep
-from pomdpbench.sweep.display import SweepDisplay
+
+if TYPE_CHECKING:
+    from pomdpbench.sweep import SweepReport
+    from pomdpbench.sweep.display import SweepDisplay
 
 
 def add_parser(commands: Any) -> None:
@@ -87,7 +88,15 @@ def run(args: argparse.Namespace) -> int:
     """Plan the sweep, open the store, run, and summarize."""
     if os.getcwd() not in sys.path:
         sys.path.insert(0, os.getcwd())  # so `--agent my_module:Agent` finds ./my_module.py
+    # an unknown agent is refused before the sweep machinery (torch) is imported; plan()
+    # checks everything else, and the agent again
+    get_agent_spec(args.agent)
     _check_device(args.device)
+    from pomdpbench.store import Store
+    from pomdpbench.store.database import database_url
+    from pomdpbench.sweep import SweepInterrupted, SweepRequest, plan, run_sweep
+    from pomdpbench.sweep.display import SweepDisplay
+
     url = database_url(args.db)
     request = SweepRequest(
         agent=args.agent, suite=args.suite, tasks=tuple(args.task or ()), seeds=args.seeds,
