@@ -18,8 +18,8 @@ import time
 import gymnasium
 
 import pomdpbench
-from pomdpbench.harness.job import JobSpec
 from pomdpbench.harness.loop import run_job
+from pomdpbench.record.job import JobSpec
 
 DEFAULT_TASKS = ("Pendulum-V-v0", "CartPole-V-v0", "LunarLander-V-v0", "TMazePassive-10-v0")
 

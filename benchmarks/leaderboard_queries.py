@@ -32,8 +32,8 @@ from pomdpbench.registry import (
     register_suite,
     register_task,
 )
-from pomdpbench.stats.synthetic import SyntheticRun, insert_runs
 from pomdpbench.store.database import open_engine
+from pomdpbench.store.synthetic import SyntheticRun, insert_runs
 
 SUITES, TASKS, AGENTS, SEEDS, POINTS = 5, 20, 10, 10, 100
 BUDGET = 100_000
@@ -93,8 +93,8 @@ def main() -> None:
     os.environ["POMDPBENCH_DB"] = url
     from pomdpbench._leaderboard import data
 
-    from pomdpbench.stats import query
     from pomdpbench.stats.board import build_board
+    from pomdpbench.store import queries as query
 
     suite, tier = "bench2", "full"
     started, cpu_started = time.perf_counter(), time.process_time()

@@ -23,8 +23,8 @@ import gymnasium
 import torch
 
 import pomdpbench
-from pomdpbench.harness.job import JobSpec
 from pomdpbench.harness.loop import run_job
+from pomdpbench.record.job import JobSpec
 
 TASK = "Pendulum-F-v0"
 

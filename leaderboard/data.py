@@ -14,11 +14,9 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 from sqlalchemy import Engine
-from sqlalchemy.exc import SQLAlchemyError
 
-from pomdpbench.errors import PomdpbenchError, UnknownIdError
+from pomdpbench.errors import UnknownIdError
 from pomdpbench.registry import get_task
-from pomdpbench.stats import query
 from pomdpbench.stats.aggregate import (
     DEFAULT_REPS,
     Band,
@@ -29,8 +27,9 @@ from pomdpbench.stats.aggregate import (
 )
 from pomdpbench.stats.board import Board, build_board
 from pomdpbench.stats.curves import CurveArrays, suite_curve_arrays
-from pomdpbench.stats.reported import reported_for_suite, sync_reported
+from pomdpbench.store import queries as query
 from pomdpbench.store.database import open_engine
+from pomdpbench.store.reported import reported_for_suite, sync_note
 
 TTL_S = 60
 
@@ -43,17 +42,16 @@ def reps() -> int:
 
 @st.cache_resource(show_spinner=False)
 def engine_for(url: str) -> tuple[Engine, str | None]:
-    """The engine of ``url`` and, if loading the reported figures failed, why.
+    """The engine of ``url`` and, if its reported figures are missing or out of date, why.
+
+    The page only reads: the figures are loaded when the database is created or by
+    ``pomdpbench reported --sync``.
 
     Raises:
         StoreError: no database there, or not a pomdpbench one (shown as an error).
     """
     engine = open_engine(url, create=False)
-    try:
-        sync_reported(engine)
-    except (PomdpbenchError, SQLAlchemyError) as exc:
-        return engine, f"Reported figures could not be loaded into the database: {exc}"
-    return engine, None
+    return engine, sync_note(engine, url)
 
 
 def clear() -> None:

@@ -21,8 +21,8 @@ from pomdpbench.registry import (
     register_suite,
     register_task,
 )
-from pomdpbench.stats.synthetic import SyntheticRun, insert_runs
 from pomdpbench.store.database import open_engine
+from pomdpbench.store.synthetic import SyntheticRun, insert_runs
 
 SUITE = "statsprobe"
 # task id -> (random, target, metric)

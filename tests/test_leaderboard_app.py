@@ -12,10 +12,10 @@ from stats_fixtures import SUITE, TASKS, build_fixture_db
 from streamlit.testing.v1 import AppTest
 
 from pomdpbench.paths import leaderboard_dir
-from pomdpbench.stats import query
 from pomdpbench.stats.board import build_board
-from pomdpbench.stats.synthetic import SyntheticRun, insert_runs
+from pomdpbench.store import queries as query
 from pomdpbench.store.database import open_engine
+from pomdpbench.store.synthetic import SyntheticRun, insert_runs
 
 APP = str(leaderboard_dir() / "app.py")
 REPS = 200  # fewer bootstrap replications than the page's default, to keep the tests fast

@@ -19,8 +19,8 @@ from pathlib import Path
 
 import pytest
 
-from pomdpbench.stats.synthetic import SyntheticRun, insert_runs
 from pomdpbench.store.database import open_engine
+from pomdpbench.store.synthetic import SyntheticRun, insert_runs
 
 pytestmark = pytest.mark.slow
 

@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 from helper_agents import PrivilegedRecorder, Recorder, one_hot
 
-from pomdpbench.harness import events as ev
 from pomdpbench.harness.checkpoint import latest_checkpoint
-from pomdpbench.harness.job import JobSpec
 from pomdpbench.harness.loop import run_job
+from pomdpbench.record import events as ev
+from pomdpbench.record.job import JobSpec
 
 
 def job_for(task: str, agent: str = "helper_agents:Recorder", **kw: object) -> JobSpec:

@@ -12,8 +12,8 @@ import pytest
 from stats_fixtures import SUITE, build_fixture_db
 
 from pomdpbench.paths import leaderboard_dir
-from pomdpbench.stats import query
 from pomdpbench.stats.board import build_board
+from pomdpbench.store import queries as query
 from pomdpbench.store.database import open_engine
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"

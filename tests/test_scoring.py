@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from pomdpbench.harness.scoring import area_under_curve, final_score, score_at
+from pomdpbench.record.scoring import area_under_curve, final_score, score_at
 
 
 def test_final_score_averages_the_last_five_percent() -> None:

@@ -18,12 +18,12 @@ from stats_fixtures import (
     raw_score,
 )
 
-from pomdpbench.stats import query
 from pomdpbench.stats.board import build_board
 from pomdpbench.stats.normalize import normalize_one, normalize_scores, task_norm
 from pomdpbench.stats.scores import build_suite_scores
-from pomdpbench.stats.synthetic import SyntheticRun, insert_runs
+from pomdpbench.store import queries as query
 from pomdpbench.store.database import open_engine
+from pomdpbench.store.synthetic import SyntheticRun, insert_runs
 
 
 def test_normalized_scores_match_hand_computed_figures() -> None:

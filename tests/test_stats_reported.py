@@ -9,16 +9,15 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from pomdpbench.errors import ConfigError
-from pomdpbench.stats.reported import (
-    matches_task,
+from pomdpbench.stats.reported import matches_task, reported_for_task
+from pomdpbench.store.database import open_engine
+from pomdpbench.store.models import ReportedResult
+from pomdpbench.store.reported import (
     read_reported_csv,
     reported_csv_path,
     reported_for_suite,
-    reported_for_task,
     sync_reported,
 )
-from pomdpbench.store.database import open_engine
-from pomdpbench.store.models import ReportedResult
 
 
 def test_shipped_csv_holds_the_papers_tables() -> None:
@@ -71,3 +70,12 @@ def test_reported_rows_name_both_environments(tmp_path: Path) -> None:
     assert len(rows) == 9 and set(rows["env_steps"]) == {1_500_000}
     assert rows["environment"].str.contains("pybullet 3.2.5, gym 0.21").all()
     assert rows["here"].str.contains("HopperBLT-V-v0").all()
+
+
+def test_the_mdp_tasks_find_table_6_through_reported_as(tmp_path: Path) -> None:
+    rows = reported_for_suite(open_engine(f"sqlite:///{tmp_path / 'r.db'}"), "mdp")
+    for task in ("Ant", "HalfCheetah", "Hopper", "Humanoid", "Walker2d"):
+        matched = reported_for_task(rows, f"{task}-MDP-v0")
+        assert set(matched["task"]) == {f"{task}-v2"}  # named by metadata.reported_as
+        assert len(matched) == 18  # 6 agents x (300k, 1M, 5M)
+        assert set(matched["env_steps"]) == {300_000, 1_000_000, 5_000_000}

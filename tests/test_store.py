@@ -9,9 +9,9 @@ import pytest
 
 import pomdpbench
 from pomdpbench.errors import StoreError
-from pomdpbench.harness import events as ev
 from pomdpbench.harness.evaluation import EvalResult
-from pomdpbench.harness.job import JobSpec
+from pomdpbench.record import events as ev
+from pomdpbench.record.job import JobSpec
 from pomdpbench.store import Store, database
 from pomdpbench.store.provenance import collect
 

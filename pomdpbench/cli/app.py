@@ -34,6 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
         reference_cmd,
         render_cmd,
         report_cmd,
+        reported_cmd,
         results_cmd,
         run_cmd,
     )
@@ -46,7 +47,8 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     commands.required = True
     commands_in_order = (
-        list_cmd, run_cmd, results_cmd, report_cmd, leaderboard_cmd, reference_cmd, render_cmd,
+        list_cmd, run_cmd, results_cmd, report_cmd, leaderboard_cmd, reported_cmd, reference_cmd,
+        render_cmd,
     )  # fmt: skip
     for module in commands_in_order:
         module.add_parser(commands)

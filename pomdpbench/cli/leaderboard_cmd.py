@@ -1,8 +1,8 @@
 """``pomdpbench leaderboard``: start the Streamlit app over the results database.
 
 The command checks the database first (a missing or foreign file is a one-line error, not a
-page with a traceback), loads the reported figures into it, then runs ``streamlit run`` on the
-installed app file with ``POMDPBENCH_DB`` set, until Ctrl-C.
+page with a traceback), then runs ``streamlit run`` on the installed app file with
+``POMDPBENCH_DB`` set, until Ctrl-C. It writes nothing into the database.
 """
 
 from __future__ import annotations
@@ -64,13 +64,10 @@ def check_port(port: int, address: str) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Check the database and the port, then serve until interrupted."""
-    from pomdpbench.stats.reported import sync_reported
     from pomdpbench.store.database import database_url, describe, open_engine
 
     url = database_url(args.db)
-    engine = open_engine(url, create=False)
-    sync_reported(engine)
-    engine.dispose()
+    open_engine(url, create=False).dispose()
     check_port(args.port, args.address)
     print(f"leaderboard of {describe(url)} on http://{args.address}:{args.port} (Ctrl-C stops)")
     env = {**os.environ, "POMDPBENCH_DB": url}

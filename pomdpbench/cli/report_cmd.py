@@ -32,20 +32,23 @@ def add_parser(commands: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Write the report, or say in words why there is nothing to report."""
-    from pomdpbench.stats import query
     from pomdpbench.stats.aggregate import DEFAULT_REPS
     from pomdpbench.stats.board import NO_RUNS_AT_ALL, no_runs_message, tiers_with_runs
     from pomdpbench.stats.report import write_report
-    from pomdpbench.stats.reported import sync_reported
     from pomdpbench.stats.scores import label_runs
+    from pomdpbench.store import queries
     from pomdpbench.store.database import database_url, open_engine
+    from pomdpbench.store.reported import reported_for_suite, sync_note
 
     args.reps = DEFAULT_REPS if args.reps is None else args.reps
     if args.reps < 1:
         raise ConfigError(f"--reps must be at least 1, got {args.reps}")
-    engine = open_engine(database_url(args.db), create=False)
-    sync_reported(engine)
-    counts = query.suite_tier_counts(engine)
+    url = database_url(args.db)
+    engine = open_engine(url, create=False)
+    note = sync_note(engine, url)
+    if note:
+        print(note)
+    counts = queries.suite_tier_counts(engine)
     known = {s.id for s in list_suites()} | set(counts["suite"])
     if args.suite not in known:
         raise UnknownIdError("suite", args.suite, known)
@@ -57,8 +60,8 @@ def run(args: argparse.Namespace) -> int:
         print(no_runs_message(args.suite, "smoke"))
         return 1
     tier = args.tier or tiers[0]
+    runs = queries.suite_runs(engine, args.suite, tier)
     if args.agents:
-        runs = query.suite_runs(engine, args.suite, tier)
         present = set(label_runs(runs[runs["status"] == "finished"]))
         for agent in args.agents:
             if agent not in present:
@@ -68,7 +71,11 @@ def run(args: argparse.Namespace) -> int:
                     hint=f"agents with finished runs of {args.suite} ({tier}): {listed}",
                 )  # fmt: skip
     out = Path(args.out)
-    written = write_report(engine, args.suite, tier, out, args.agents, args.reps, args.seed)
+    evaluations = queries.suite_evaluations(engine, args.suite, tier)
+    reported = reported_for_suite(engine, args.suite)
+    written = write_report(
+        runs, evaluations, reported, args.suite, tier, out, args.agents, args.reps, args.seed
+    )
     report = (out / "report.md").read_text(encoding="utf-8")
     for line in report.splitlines():
         if line.startswith("> "):

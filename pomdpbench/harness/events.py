@@ -1,92 +1,27 @@
-"""What a running job reports, and to whom.
-
-A job never writes results itself: it reports events to a sink. In the parent process the
-sink writes to the store and the progress display; in a worker process it forwards events
-through a queue to the parent, the only writer (SPEC §4).
-"""
+"""Moved to :mod:`pomdpbench.record.events` (the run record's vocabulary); kept for imports."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any, Protocol
+from pomdpbench.record.events import (
+    Checkpointed,
+    Evaluated,
+    Event,
+    EventSink,
+    Finished,
+    Progress,
+    QueueSink,
+    Started,
+    Stopped,
+)
 
-from pomdpbench.harness.evaluation import EvalResult
-
-
-@dataclass(frozen=True)
-class Started:
-    """The job built its agent and is about to step (``start_step`` > 0 when resumed)."""
-
-    run_key: str
-    start_step: int
-    device: str
-    pid: int
-
-
-@dataclass(frozen=True)
-class Evaluated:
-    """An evaluation round finished; ``train_metrics`` are the agent's latest losses."""
-
-    run_key: str
-    result: EvalResult
-    wall_time_s: float
-    train_metrics: dict[str, float]
-
-
-@dataclass(frozen=True)
-class Progress:
-    """Periodic heartbeat for the display."""
-
-    run_key: str
-    env_step: int
-    steps_per_s: float
-
-
-@dataclass(frozen=True)
-class Checkpointed:
-    """A checkpoint at ``env_step`` is complete."""
-
-    run_key: str
-    env_step: int
-
-
-@dataclass(frozen=True)
-class Finished:
-    """The run reached its budget."""
-
-    run_key: str
-    env_steps: int
-    wall_time_s: float
-
-
-@dataclass(frozen=True)
-class Stopped:
-    """The run stopped early: ``status`` is "interrupted" or "failed"."""
-
-    run_key: str
-    status: str
-    env_steps: int
-    wall_time_s: float
-    error: str = ""
-
-
-Event = Started | Evaluated | Progress | Checkpointed | Finished | Stopped
-
-
-class EventSink(Protocol):
-    """Receives a job's events."""
-
-    def __call__(self, event: Event) -> None:
-        """Handle one event."""
-        ...
-
-
-class QueueSink:
-    """Forwards events to the parent through a multiprocessing queue."""
-
-    def __init__(self, queue: Any) -> None:
-        self.queue = queue
-
-    def __call__(self, event: Event) -> None:
-        """Put the event on the queue (events are small frozen dataclasses)."""
-        self.queue.put(event)
+__all__ = [
+    "Checkpointed",
+    "Evaluated",
+    "Event",
+    "EventSink",
+    "Finished",
+    "Progress",
+    "QueueSink",
+    "Started",
+    "Stopped",
+]

@@ -91,7 +91,7 @@ def build_board(
     """Score matrices, intervals and the headline table of the chosen entries.
 
     Args:
-        runs: every run of the suite and tier (:func:`pomdpbench.stats.query.suite_runs`).
+        runs: every run of the suite and tier (:func:`pomdpbench.store.queries.suite_runs`).
         suite: the suite id.
         tier: the budget tier.
         agents: entry labels to show (default: all).

@@ -33,7 +33,7 @@ def task_curves(evaluations: pd.DataFrame, finished: pd.DataFrame, task_id: str)
     """Mean and 95 % interval across seeds at each evaluation step, per entry, for one task.
 
     Args:
-        evaluations: rows of :func:`pomdpbench.stats.query.suite_evaluations`.
+        evaluations: rows of :func:`pomdpbench.store.queries.suite_evaluations`.
         finished: finished runs with a ``label`` column (``SuiteScores.finished``).
         task_id: the task to draw.
 

@@ -1,11 +1,14 @@
 """The static report: the leaderboard's tables (Markdown and CSV) and plots (PNG) in a folder.
 
-``pomdpbench report --suite S [--tier T] --out DIR`` calls :func:`write_report`. The numbers
-are those of the Streamlit page for the same data (same :func:`build_board`, same bootstrap
-seed and replications). Files written:
+``pomdpbench report --suite S [--tier T] --out DIR`` reads the runs, evaluations and reported
+figures from the store (:mod:`pomdpbench.store.queries`) and calls :func:`write_report` with
+the frames. The numbers are those of the Streamlit page for the same data (same
+:func:`build_board`, same bootstrap seed and replications). Files written:
 
-* ``report.md``: messages, headline table, per-task table, reported figures, the plots;
-* ``headline.csv``, ``per_task.csv``, ``reported.csv``;
+* ``report.md``: messages, headline table, per-task table, scores at the suite's intermediate
+  steps beside the figures reported at them, reported figures, the plots;
+* ``headline.csv``, ``per_task.csv``, ``reported.csv``, and ``at_steps.csv`` for a suite that
+  scores at intermediate steps (``score_at``, the mdp suite);
 * ``intervals.png``, ``profiles.png``, ``improvement.png``, ``sample_efficiency.png`` (when at
   least one agent is complete; improvement needs two), and ``curves/<task>.png`` per task.
 """
@@ -18,9 +21,8 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Engine
 
-from pomdpbench.stats import plots, query
+from pomdpbench.stats import plots
 from pomdpbench.stats.aggregate import (
     DEFAULT_REPS,
     DEFAULT_SEED,
@@ -30,7 +32,8 @@ from pomdpbench.stats.aggregate import (
 )
 from pomdpbench.stats.board import Board, build_board, per_task_table
 from pomdpbench.stats.curves import suite_curve_arrays, task_curves
-from pomdpbench.stats.reported import reported_for_suite, reported_for_task
+from pomdpbench.stats.intermediate import suite_step_tables, wide_step_table
+from pomdpbench.stats.reported import reported_for_task
 
 
 def markdown_table(frame: pd.DataFrame, digits: int = 3) -> str:
@@ -50,7 +53,9 @@ def markdown_table(frame: pd.DataFrame, digits: int = 3) -> str:
 
 
 def write_report(
-    engine: Engine,
+    runs: pd.DataFrame,
+    evaluations: pd.DataFrame,
+    reported_rows: pd.DataFrame,
     suite: str,
     tier: str,
     out: Path,
@@ -58,29 +63,44 @@ def write_report(
     reps: int = DEFAULT_REPS,
     seed: int = DEFAULT_SEED,
 ) -> list[Path]:
-    """Write the report of one suite and tier into ``out``; returns the files written."""
+    """Write the report of one suite and tier into ``out``; returns the files written.
+
+    Args:
+        runs: every run of the suite and tier (``store.queries.suite_runs``).
+        evaluations: their evaluation points (``store.queries.suite_evaluations``).
+        reported_rows: the suite's reported figures (``store.reported.reported_for_suite``).
+        suite: the suite id.
+        tier: the budget tier.
+        out: the folder to write into (created if missing).
+        agents: entry labels to report (default: all).
+        reps: bootstrap replications.
+        seed: bootstrap seed.
+    """
     out.mkdir(parents=True, exist_ok=True)
-    board = build_board(query.suite_runs(engine, suite, tier), suite, tier, agents, reps=reps,
-                        seed=seed)  # fmt: skip
+    board = build_board(runs, suite, tier, agents, reps=reps, seed=seed)
     written: list[Path] = []
     labels = list(board.headline["agent"])
     per_task = per_task_table(board.scores, labels)
-    reported = _reported(engine, board)
+    reported = _reported(reported_rows, board)
+    steps = suite_step_tables(board.scores.finished, evaluations, reported_rows,
+                              board.scores.suite_tasks, labels)  # fmt: skip
+    at_steps = pd.concat(steps.values(), ignore_index=True) if steps else pd.DataFrame()
     for name, frame in (("headline", board.headline), ("per_task", per_task),
-                        ("reported", reported)):  # fmt: skip
+                        ("reported", reported), ("at_steps", at_steps)):  # fmt: skip
+        if name == "at_steps" and not steps:
+            continue
         path = out / f"{name}.csv"
         frame.to_csv(path, index=False)
         written.append(path)
-    figures = _figures(engine, board, reps, seed, out)
+    figures = _figures(evaluations, reported_rows, board, reps, seed, out)
     written += figures
-    text = _markdown(board, per_task, reported, [f.relative_to(out) for f in figures])
+    text = _markdown(board, per_task, reported, steps, [f.relative_to(out) for f in figures])
     (out / "report.md").write_text(text, encoding="utf-8")
     written.append(out / "report.md")
     return written
 
 
-def _reported(engine: Engine, board: Board) -> pd.DataFrame:
-    rows = reported_for_suite(engine, board.suite)
+def _reported(rows: pd.DataFrame, board: Board) -> pd.DataFrame:
     tables = []
     for task_id in board.scores.suite_tasks:
         matched = reported_for_task(rows, task_id)
@@ -98,11 +118,17 @@ def _save(figure: Any, path: Path) -> Path:
     return path
 
 
-def _figures(engine: Engine, board: Board, reps: int, seed: int, out: Path) -> list[Path]:
+def _figures(
+    evaluations: pd.DataFrame,
+    reported_rows: pd.DataFrame,
+    board: Board,
+    reps: int,
+    seed: int,
+    out: Path,
+) -> list[Path]:
     written: list[Path] = []
     labels = board.complete_labels
     matrices = board.scores.matrices(labels)
-    evaluations = query.suite_evaluations(engine, board.suite, board.tier)
     if labels:
         written.append(_save(plots.interval_figure(board.all_intervals()), out / "intervals.png"))
         profiles = performance_profiles(matrices, reps=reps, seed=seed)
@@ -123,14 +149,18 @@ def _figures(engine: Engine, board: Board, reps: int, seed: int, out: Path) -> l
         if curves_table.empty:
             continue
         metric = str(finished.loc[finished["task"] == task_id, "metric"].iloc[0])
-        reported = reported_for_task(reported_for_suite(engine, board.suite), task_id)
+        reported = reported_for_task(reported_rows, task_id)
         figure = plots.learning_curve_figure(curves_table, task_id, metric, reported)
         written.append(_save(figure, out / "curves" / f"{task_id}.png"))
     return written
 
 
 def _markdown(
-    board: Board, per_task: pd.DataFrame, reported: pd.DataFrame, figures: list[Path]
+    board: Board,
+    per_task: pd.DataFrame,
+    reported: pd.DataFrame,
+    steps: dict[str, pd.DataFrame],
+    figures: list[Path],
 ) -> str:
     parts = [f"# pomdpbench report: suite {board.suite}, tier {board.tier}\n"]
     parts += [f"> {message}\n" for message in board.messages]
@@ -142,6 +172,16 @@ def _markdown(
     parts.append(markdown_table(board.headline))
     parts.append("\n## Per task (raw final scores)\n\n")
     parts.append(markdown_table(per_task))
+    if steps:
+        parts.append(
+            "\n## Scores at intermediate steps\n\nThe suite scores runs at these steps too "
+            "(`score_at`): the mean of the evaluations in the last 5 % of the steps up to each, "
+            "mean ± standard error over runs (`here`), beside the figures papers report at the "
+            "same steps (`reported`); the last column of an entry here is its final score.\n"
+        )
+        for task_id, table in steps.items():
+            parts.append(f"\n### {task_id}\n\n")
+            parts.append(markdown_table(wide_step_table(table)))
     parts.append(
         "\n## Reported in papers\n\nPublished figures, not runs of this project, and never part "
         "of the statistics above; `environment` is what the paper ran on, `here` what this "

@@ -123,7 +123,7 @@ def build_suite_scores(
     """Group the runs of one suite and tier into per-entry normalized score matrices.
 
     Args:
-        runs: rows of :func:`pomdpbench.stats.query.suite_runs` (any status).
+        runs: rows of :func:`pomdpbench.store.queries.suite_runs` (any status).
         suite: the suite id.
         tier: the budget tier.
         tasks: aggregate over these tasks only (default: every task of the suite).

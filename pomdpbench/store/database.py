@@ -124,9 +124,12 @@ def open_engine(url: str, *, create: bool = True) -> Engine:
 
 
 def _create(engine: Engine) -> None:
+    from pomdpbench.store.reported import sync_reported
+
     Base.metadata.create_all(engine)
     with Session(engine) as session, session.begin():
         session.merge(Meta(key="schema_version", value=str(SCHEMA_VERSION)))
+    sync_reported(engine)  # the published figures, loaded once with the schema
 
 
 def locked_or_unreachable(url: str, exc: OperationalError) -> StoreError:

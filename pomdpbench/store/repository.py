@@ -16,9 +16,9 @@ from typing import Any
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from pomdpbench.harness import events as ev
-from pomdpbench.harness.job import PROTOCOL_VERSION, JobSpec
-from pomdpbench.harness.scoring import area_under_curve, final_score
+from pomdpbench.record import events as ev
+from pomdpbench.record.job import PROTOCOL_VERSION, JobSpec
+from pomdpbench.record.scoring import area_under_curve, final_score
 from pomdpbench.registry.specs import TaskSpec
 from pomdpbench.store.database import database_url, open_engine, with_retry
 from pomdpbench.store.models import Evaluation, Run, utcnow

@@ -1,5 +1,8 @@
 """Read what the statistics need from the results store, as pandas tables.
 
+Every SQL statement of the read side lives in the store (this module, :mod:`.reported`); the
+statistics in :mod:`pomdpbench.stats` are functions of the frames returned here.
+
 Each function is one SQL query that selects only the columns it needs (never the JSON blobs of
 configs and per-episode returns), so a suite's table comes back quickly from a database of
 10,000 runs and a million evaluation points (benchmarks/leaderboard_queries.py measures it).
@@ -8,6 +11,7 @@ The leaderboard caches these results; nothing here caches.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import pandas as pd
@@ -69,6 +73,22 @@ def suite_evaluations(engine: Engine, suite: str, tier: str) -> pd.DataFrame:
     with engine.connect() as connection:
         rows = connection.execute(query).all()
     return pd.DataFrame(rows, columns=["run_id", "env_step", "mean_return", "success_rate"])
+
+
+def evaluation_points(engine: Engine, run_ids: Sequence[int]) -> pd.DataFrame:
+    """Evaluation points of the given runs (the columns of :func:`suite_evaluations`)."""
+    columns = ["run_id", "env_step", "mean_return", "success_rate"]
+    if not run_ids:
+        return pd.DataFrame([], columns=columns)
+    query = (
+        select(Evaluation.run_id, Evaluation.env_step, Evaluation.mean_return,
+               Evaluation.success_rate)
+        .where(Evaluation.run_id.in_([int(r) for r in run_ids]))
+        .order_by(Evaluation.run_id, Evaluation.env_step)
+    )  # fmt: skip
+    with engine.connect() as connection:
+        rows = connection.execute(query).all()
+    return pd.DataFrame(rows, columns=columns)
 
 
 def run_provenance(engine: Engine, run_id: int) -> dict[str, Any] | None:
