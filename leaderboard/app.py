@@ -124,6 +124,14 @@ def task_tab(url: str, board: Board, suite_tasks: list[str], agents: list[str]) 
         metric = str(board.scores.finished.loc[board.scores.finished["task"] == task_id,
                                                "metric"].iloc[0])  # fmt: skip
         show(plots.learning_curve_figure(curves, task_id, metric, reported))
+    steps = data.step_table(url, board.suite, board.tier, task_id, tuple(agents))
+    if steps is not None:
+        st.markdown(
+            "**Scores at intermediate steps** (`score_at`: mean ± standard error over runs of the "
+            "evaluations in the last 5 % up to each step; `reported` rows are the papers' "
+            "figures at the same steps, e.g. RESeL Table 6)"
+        )
+        st.dataframe(steps, hide_index=True, key="steps")
     st.markdown("**Reported in papers** (not runs of this project; never in the statistics)")
     if reported.empty:
         st.caption("No reported figure for this task.")

@@ -27,6 +27,7 @@ from pomdpbench.stats.aggregate import (
 )
 from pomdpbench.stats.board import Board, build_board
 from pomdpbench.stats.curves import CurveArrays, suite_curve_arrays
+from pomdpbench.stats.intermediate import suite_step_tables, wide_step_table
 from pomdpbench.store import queries as query
 from pomdpbench.store.database import open_engine
 from pomdpbench.store.reported import reported_for_suite, sync_note
@@ -129,6 +130,17 @@ def efficiency(
     arrays = suite_curve_arrays(evaluations(url, suite, tier), chosen.scores)
     kept = {k: v for k, v in arrays.arrays.items() if k in chosen.complete_labels}
     return arrays, sample_efficiency(kept, arrays.x, reps=reps())
+
+
+@st.cache_data(ttl=TTL_S, show_spinner=False)
+def step_table(
+    url: str, suite: str, tier: str, task_id: str, agents: tuple[str, ...]
+) -> pd.DataFrame | None:
+    """Table 6's layout for one task (scores at ``score_at`` steps), or None if it has none."""
+    finished = board(url, suite, tier, agents, None).scores.finished
+    tables = suite_step_tables(finished, evaluations(url, suite, tier), reported(url, suite),
+                               [task_id], agents)  # fmt: skip
+    return wide_step_table(tables[task_id]) if task_id in tables else None
 
 
 @st.cache_data(ttl=TTL_S, show_spinner=False)

@@ -6,6 +6,7 @@ import argparse
 from typing import Any
 
 from pomdpbench.cli.common import add_db_option, fmt, print_json, print_table
+from pomdpbench.errors import PomdpbenchError
 
 
 def add_parser(commands: Any) -> None:
@@ -22,26 +23,63 @@ def add_parser(commands: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Print the matching runs."""
+    """Print the matching runs, with their scores at the suite's intermediate steps."""
     from pomdpbench.store import Store
 
     store = Store.open(args.db, create=False)
     runs = store.runs(
         suite=args.suite, agent=args.agent, task=args.task, tier=args.tier, status=args.status
     )
+    scores_at = intermediate_scores(store, runs)
     if args.json:
-        print_json([r.to_json() for r in runs])
+        by_run = {r.run_id: {str(s): v for s, v in scores_at.get(r.run_id, {}).items()}
+                  for r in runs}  # fmt: skip
+        print_json([{**r.to_json(), "scores_at": by_run[r.run_id]} for r in runs])
         return 0
     if not runs:
         print("no runs match: start one with `pomdpbench run --agent random --suite sanity`")
         return 0
+    from pomdpbench.stats.intermediate import step_label
+
+    steps = sorted({step for by_step in scores_at.values() for step in by_step})
     rows = [
         [r.run_id, r.agent, r.task, r.tier, r.seed, r.status,
-         f"{r.env_steps:,}/{r.budget_steps:,}", fmt(r.final_score, 3), r.metric,
-         fmt(r.wall_time_s), fmt(r.steps_per_s, 0)]
+         f"{r.env_steps:,}/{r.budget_steps:,}",
+         *(fmt(scores_at.get(r.run_id, {}).get(step), 3) for step in steps),
+         fmt(r.final_score, 3), r.metric, fmt(r.wall_time_s), fmt(r.steps_per_s, 0)]
         for r in runs
     ]  # fmt: skip
-    columns = ["id", "agent", "task", "tier", "seed", "status", "steps", "final", "metric",
-               "wall s", "steps/s"]  # fmt: skip
+    columns = ["id", "agent", "task", "tier", "seed", "status", "steps",
+               *(f"at {step_label(step)}" for step in steps), "final", "metric", "wall s",
+               "steps/s"]  # fmt: skip
     print_table(f"{len(runs)} runs in {store.url}", columns, rows)
     return 0
+
+
+def intermediate_scores(store: Any, runs: list[Any]) -> dict[int, dict[int, float]]:
+    """Run id -> {step: score} for the finished runs whose task names ``score_at`` steps."""
+    from pomdpbench.registry import get_task
+
+    def scored(task_id: str, budget: int) -> bool:
+        try:
+            return any(step <= budget for step in get_task(task_id).score_at)
+        except PomdpbenchError:
+            return False
+
+    wanted = [r for r in runs if r.status == "finished" and scored(r.task, r.budget_steps)]
+    if not wanted:
+        return {}
+    import pandas as pd
+
+    from pomdpbench.stats.intermediate import run_scores_at
+    from pomdpbench.store.queries import evaluation_points
+
+    frame = pd.DataFrame(
+        [{"run_id": r.run_id, "task": r.task, "status": r.status, "metric": r.metric,
+          "budget_steps": r.budget_steps, "env_steps": r.env_steps} for r in wanted]
+    )  # fmt: skip
+    points = evaluation_points(store.engine, [r.run_id for r in wanted])
+    found: dict[int, dict[int, float]] = {}
+    for row in run_scores_at(frame, points).itertuples(index=False):
+        found.setdefault(int(row.run_id), {})[int(row.step)] = float(row.score)
+    return found
