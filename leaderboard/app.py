@@ -2,9 +2,11 @@
 
 Start it with ``pomdpbench leaderboard [--db URL] [--port P]``; it reads the database named by
 ``POMDPBENCH_DB`` (the command sets it from ``--db``). Pick a suite, a budget tier, agents and
-tasks in the sidebar; the views show the headline table; the interval estimates, performance
-profiles, probabilities of improvement and sample-efficiency curves; a per-task drill-down
-with learning curves and reported figures; and the provenance of every run. All numbers come
+tasks in the sidebar; the views show the headline table; the published figures (RESeL's
+Tables 1, 4-6) as leaderboards with this database's runs beside them, also on an empty
+database; the interval estimates, performance profiles, probabilities of improvement and
+sample-efficiency curves; a per-task drill-down with learning curves and reported figures;
+and the provenance of every run. All numbers come
 from :mod:`pomdpbench.stats`, the same code that ``pomdpbench report`` uses.
 """
 
@@ -14,7 +16,7 @@ from typing import Any
 
 import pandas as pd
 import streamlit as st
-from pomdpbench._leaderboard import data
+from pomdpbench._leaderboard import charts, data
 
 from pomdpbench.errors import PomdpbenchError
 from pomdpbench.stats import plots
@@ -25,7 +27,7 @@ from pomdpbench.stats.scores import label_runs, suite_task_ids
 from pomdpbench.store.database import database_url, describe
 
 NUMBER = st.column_config.NumberColumn(format="%.3f")
-VIEWS = ("Leaderboard", "Plots", "Per task", "Runs & provenance")
+VIEWS = ("Leaderboard", "Published", "Plots", "Per task", "Runs & provenance")
 
 
 def show(figure: Any) -> None:
@@ -140,6 +142,41 @@ def task_tab(url: str, board: Board, suite_tasks: list[str], agents: list[str]) 
         st.dataframe(shown.assign(kind="reported"), hide_index=True, key="reported")
 
 
+def published_tab(url: str, default_suite: str | None) -> None:
+    """RESeL's published tables as leaderboards per suite, with this database's runs in them."""
+    suites = data.published_suites(url)
+    if not suites:
+        st.info(
+            "This database holds no reported figures: load them with `pomdpbench reported "
+            f"--sync --db {describe(url)}`."
+        )
+        return
+    index = suites.index(default_suite) if default_suite in suites else 0
+    suite = st.selectbox("Published figures of suite", suites, index=index, key="published")
+    st.caption(
+        "Rows marked **reported** are figures published in papers (mean ± standard error over "
+        "their seeds, as printed), not runs of this project; rows marked **here** are this "
+        "database's finished runs of the suite (every tier, labelled with its budget). Both "
+        "are normalized with the same fixed reference scores as the other views; the "
+        "normalized mean is the mean over the suite's tasks, its ± the standard error with "
+        "tasks taken as independent (no bootstrap: papers publish no per-run scores). "
+        "Reported figures never enter the statistics of the other views."
+    )
+    tables = data.published(url, suite)
+    for table in tables:
+        st.subheader(table.title)
+        st.dataframe(table.table, hide_index=True, key=f"published_{suite}_{table.step}")
+        if not charts.empty(table.long):
+            left, right = st.columns(2)
+            left.altair_chart(charts.aggregate_chart(table), width="stretch")
+            right.altair_chart(charts.task_chart(table), width="stretch")
+    if tables:
+        st.markdown(
+            "**Environments**: what the papers ran on, and what this project's tasks run on"
+        )
+        st.dataframe(tables[0].environments, hide_index=True, key=f"environments_{suite}")
+
+
 def runs_tab(url: str, runs: pd.DataFrame) -> None:
     """Every run of the suite and tier, and the full provenance of one."""
     shown = runs.drop(columns=["suite", "tier"])
@@ -173,7 +210,8 @@ def main() -> None:
         st.warning(sync_problem)
     counts = data.counts(url)
     if counts.empty:
-        st.info(NO_RUNS_AT_ALL)
+        st.info(NO_RUNS_AT_ALL + " Meanwhile, here are the figures the papers published.")
+        published_tab(url, None)
         return
     suite, tier, agents, tasks, suite_tasks = sidebar(url, counts)
     chosen_tasks = None if set(tasks) == set(suite_tasks) else tuple(tasks)
@@ -186,8 +224,10 @@ def main() -> None:
     if view == VIEWS[0]:
         headline_tab(board)
     elif view == VIEWS[1]:
-        compare_tab(url, board, key)
+        published_tab(url, suite)
     elif view == VIEWS[2]:
+        compare_tab(url, board, key)
+    elif view == VIEWS[3]:
         task_tab(url, board, suite_tasks, agents)
     else:
         runs_tab(url, data.runs(url, suite, tier))

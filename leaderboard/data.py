@@ -25,9 +25,10 @@ from pomdpbench.stats.aggregate import (
     probability_of_improvement,
     sample_efficiency,
 )
-from pomdpbench.stats.board import Board, build_board
+from pomdpbench.stats.board import Board, build_board, tiers_with_runs
 from pomdpbench.stats.curves import CurveArrays, suite_curve_arrays
 from pomdpbench.stats.intermediate import suite_step_tables, wide_step_table
+from pomdpbench.stats.published import PublishedTable, suite_published
 from pomdpbench.store import queries as query
 from pomdpbench.store.database import open_engine
 from pomdpbench.store.reported import reported_for_suite, sync_note
@@ -130,6 +131,31 @@ def efficiency(
     arrays = suite_curve_arrays(evaluations(url, suite, tier), chosen.scores)
     kept = {k: v for k, v in arrays.arrays.items() if k in chosen.complete_labels}
     return arrays, sample_efficiency(kept, arrays.x, reps=reps())
+
+
+@st.cache_data(ttl=TTL_S, show_spinner=False)
+def published_suites(url: str) -> list[str]:
+    """Suites the database holds reported figures of."""
+    return sorted(set(reported_for_suite(engine_for(url)[0])["suite"]))
+
+
+@st.cache_data(ttl=TTL_S, show_spinner=False)
+def published(url: str, suite: str) -> list[PublishedTable]:
+    """The suite's published leaderboards, with this database's runs of every tier in them."""
+    tiers = tiers_with_runs(counts(url), suite)
+    frames = [runs(url, suite, tier) for tier in tiers]
+    points = [evaluations(url, suite, tier) for tier in tiers]
+    all_runs = (
+        pd.concat(frames, ignore_index=True)
+        if frames
+        else query.suite_runs(engine_for(url)[0], suite, "full")
+    )
+    all_points = (
+        pd.concat(points, ignore_index=True)
+        if points
+        else pd.DataFrame(columns=["run_id", "env_step", "mean_return", "success_rate"])
+    )
+    return suite_published(reported(url, suite), suite, all_runs, all_points)
 
 
 @st.cache_data(ttl=TTL_S, show_spinner=False)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from pomdpbench.cli.common import add_db_option, fmt, print_json, print_table
+from pomdpbench.cli.common import add_db_option, print_json, print_table
 
 
 def add_parser(commands: Any) -> None:
@@ -31,7 +31,7 @@ def add_parser(commands: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Sync if asked, then print the stored figures."""
+    """Sync if asked, then print the published leaderboards (or the raw figures as JSON)."""
     from pomdpbench.store.database import database_url, describe, open_engine
     from pomdpbench.store.reported import reported_for_suite, sync_note, sync_reported
 
@@ -45,18 +45,40 @@ def run(args: argparse.Namespace) -> int:
         if note:
             print(note)
     frame = reported_for_suite(engine, args.suite)
-    engine.dispose()
     if args.json:
         print_json(frame.to_dict(orient="records"))
         return 0
     if args.sync:
         return 0
-    rows = [
-        [r.source, r.suite, r.task, r.agent, f"{r.env_steps:,}", fmt(r.mean, 0),
-         fmt(r.stderr, 0), r.n_seeds, r.environment]
-        for r in frame.itertuples(index=False)
-    ]  # fmt: skip
-    columns = ["source", "suite", "task", "agent", "steps", "mean", "stderr", "seeds",
-               "ran on"]  # fmt: skip
-    print_table(f"{len(rows)} reported figures (not runs of this project)", columns, rows)
+    for suite in sorted(set(frame["suite"])):
+        for table in published_tables(engine, suite, frame[frame["suite"] == suite]):
+            columns = [str(c) for c in table.table.columns]
+            rows = [list(row) for row in table.table.itertuples(index=False)]
+            print_table(f"{suite}: {table.title} (reported = published, not runs here)",
+                        columns, rows)  # fmt: skip
     return 0
+
+
+def published_tables(engine: Any, suite: str, reported: Any) -> list[Any]:
+    """The suite's published leaderboards with this database's finished runs (all tiers)."""
+    import pandas as pd
+
+    from pomdpbench.errors import UnknownIdError
+    from pomdpbench.registry import get_suite
+    from pomdpbench.stats.published import suite_published
+    from pomdpbench.store import queries
+
+    try:
+        get_suite(suite)
+    except UnknownIdError:
+        return []  # figures of a suite this installation does not define: --json lists them
+    counts = queries.suite_tier_counts(engine)
+    tiers = sorted(set(counts.loc[counts["suite"] == suite, "tier"]))
+    runs = [queries.suite_runs(engine, suite, tier) for tier in tiers]
+    points = [queries.suite_evaluations(engine, suite, tier) for tier in tiers]
+    all_runs = pd.concat(runs, ignore_index=True) if runs else queries.suite_runs(engine, suite, "")
+    all_points = (
+        pd.concat(points, ignore_index=True) if points
+        else queries.suite_evaluations(engine, suite, "")
+    )  # fmt: skip
+    return suite_published(reported, suite, all_runs, all_points)

@@ -7,8 +7,9 @@ the frames. The numbers are those of the Streamlit page for the same data (same
 
 * ``report.md``: messages, headline table, per-task table, scores at the suite's intermediate
   steps beside the figures reported at them, reported figures, the plots;
-* ``headline.csv``, ``per_task.csv``, ``reported.csv``, and ``at_steps.csv`` for a suite that
-  scores at intermediate steps (``score_at``, the mdp suite);
+* ``headline.csv``, ``per_task.csv``, ``reported.csv``, ``published.csv`` (the papers'
+  tables as leaderboards with this tier's runs beside them, one row per entry and task), and
+  ``at_steps.csv`` for a suite that scores at intermediate steps (``score_at``, the mdp suite);
 * ``intervals.png``, ``profiles.png``, ``improvement.png``, ``sample_efficiency.png`` (when at
   least one agent is complete; improvement needs two), and ``curves/<task>.png`` per task.
 """
@@ -22,6 +23,7 @@ from typing import Any
 
 import pandas as pd
 
+from pomdpbench.registry import list_suites
 from pomdpbench.stats import plots
 from pomdpbench.stats.aggregate import (
     DEFAULT_REPS,
@@ -33,6 +35,7 @@ from pomdpbench.stats.aggregate import (
 from pomdpbench.stats.board import Board, build_board, per_task_table
 from pomdpbench.stats.curves import suite_curve_arrays, task_curves
 from pomdpbench.stats.intermediate import suite_step_tables, wide_step_table
+from pomdpbench.stats.published import PublishedTable, suite_published
 from pomdpbench.stats.reported import reported_for_task
 
 
@@ -78,6 +81,7 @@ def write_report(
     """
     out.mkdir(parents=True, exist_ok=True)
     board = build_board(runs, suite, tier, agents, reps=reps, seed=seed)
+    suite_known = suite in {s.id for s in list_suites()}
     written: list[Path] = []
     labels = list(board.headline["agent"])
     per_task = per_task_table(board.scores, labels)
@@ -85,16 +89,20 @@ def write_report(
     steps = suite_step_tables(board.scores.finished, evaluations, reported_rows,
                               board.scores.suite_tasks, labels)  # fmt: skip
     at_steps = pd.concat(steps.values(), ignore_index=True) if steps else pd.DataFrame()
+    published = suite_published(reported_rows, suite, runs, evaluations) if suite_known else []
+    long = pd.concat([t.long for t in published], ignore_index=True) if published else None
     for name, frame in (("headline", board.headline), ("per_task", per_task),
-                        ("reported", reported), ("at_steps", at_steps)):  # fmt: skip
-        if name == "at_steps" and not steps:
+                        ("reported", reported), ("at_steps", at_steps),
+                        ("published", long)):  # fmt: skip
+        if frame is None or (name == "at_steps" and not steps):
             continue
         path = out / f"{name}.csv"
         frame.to_csv(path, index=False)
         written.append(path)
     figures = _figures(evaluations, reported_rows, board, reps, seed, out)
     written += figures
-    text = _markdown(board, per_task, reported, steps, [f.relative_to(out) for f in figures])
+    text = _markdown(board, per_task, reported, steps, published,
+                     [f.relative_to(out) for f in figures])  # fmt: skip
     (out / "report.md").write_text(text, encoding="utf-8")
     written.append(out / "report.md")
     return written
@@ -160,6 +168,7 @@ def _markdown(
     per_task: pd.DataFrame,
     reported: pd.DataFrame,
     steps: dict[str, pd.DataFrame],
+    published: list[PublishedTable],
     figures: list[Path],
 ) -> str:
     parts = [f"# pomdpbench report: suite {board.suite}, tier {board.tier}\n"]
@@ -188,6 +197,19 @@ def _markdown(
         "project's task runs on.\n\n"
     )
     parts.append(markdown_table(reported))
+    if published:
+        parts.append(
+            "\n## Published leaderboards\n\nThe papers' tables as leaderboards (`reported`: "
+            "mean ± standard error as published), with this tier's finished runs beside them "
+            "(`here`), all normalized with the fixed reference scores above; the normalized "
+            "mean is over the suite's tasks, ± its standard error with tasks taken as "
+            "independent (papers publish no per-run scores, so no bootstrap).\n"
+        )
+        for table in published:
+            parts.append(f"\n### {table.title}\n\n")
+            parts.append(markdown_table(table.table))
+        parts.append("\nEnvironments:\n\n")
+        parts.append(markdown_table(published[0].environments))
     if figures:
         parts.append("\n## Plots\n\n")
         parts += [f"![{path.stem}]({path.as_posix()})\n\n" for path in figures]

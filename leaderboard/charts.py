@@ -1,0 +1,62 @@
+"""Interactive charts of the published leaderboards (Altair / Vega-Lite, drawn by Streamlit).
+
+Hovering shows the exact numbers; dragging pans and the mouse wheel zooms (``interactive``).
+The bootstrap figures of the other views (interval estimates, profiles) stay rliable's.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import altair as alt
+import pandas as pd
+
+from pomdpbench.stats.published import AGGREGATE, PublishedTable, aggregate
+
+KIND_COLORS = alt.Scale(domain=["reported", "here"], range=["#7f7f7f", "#d62728"])
+
+
+def aggregate_chart(table: PublishedTable) -> Any:
+    """Each entry's mean normalized score over the suite's tasks, ± its standard error."""
+    tasks = list(dict.fromkeys(table.long["task"]))
+    frame = aggregate(table.long, tasks).dropna(subset=[AGGREGATE])
+    frame = frame.assign(low=frame[AGGREGATE] - frame["se"].fillna(0.0),
+                         high=frame[AGGREGATE] + frame["se"].fillna(0.0))  # fmt: skip
+    order = list(frame.sort_values(AGGREGATE, ascending=False)["agent"])
+    y = alt.Y("agent:N", sort=order, title=None)
+    tooltip = [alt.Tooltip("agent:N"), alt.Tooltip("kind:N"),
+               alt.Tooltip(f"{AGGREGATE}:Q", format=".3f"), alt.Tooltip("se:Q", format=".3f"),
+               alt.Tooltip("tasks:N")]  # fmt: skip
+    bars = alt.Chart(frame).mark_bar().encode(
+        x=alt.X(f"{AGGREGATE}:Q", title="mean normalized score over the suite's tasks"),
+        y=y, color=alt.Color("kind:N", scale=KIND_COLORS), tooltip=tooltip,
+    )  # fmt: skip
+    errors = alt.Chart(frame).mark_rule().encode(x="low:Q", x2="high:Q", y=y, tooltip=tooltip)
+    return (bars + errors).properties(height=max(160, 22 * len(frame))).interactive()
+
+
+def task_chart(table: PublishedTable) -> Any:
+    """Every entry's normalized score per task, ± the published standard error."""
+    frame = table.long.dropna(subset=["normalized"]).copy()
+    err = frame["normalized_stderr"].fillna(0.0)
+    frame = frame.assign(low=frame["normalized"] - err, high=frame["normalized"] + err)
+    tooltip = [alt.Tooltip("agent:N"), alt.Tooltip("kind:N"), alt.Tooltip("task:N"),
+               alt.Tooltip("reported_as:N", title="reported as"),
+               alt.Tooltip("mean:Q", format=",.1f"), alt.Tooltip("stderr:Q", format=",.1f"),
+               alt.Tooltip("normalized:Q", format=".3f"), alt.Tooltip("source:N")]  # fmt: skip
+    points = alt.Chart(frame).mark_point(filled=True, size=70).encode(
+        x=alt.X("normalized:Q", title="normalized score"), y=alt.Y("task:N", title=None),
+        color=alt.Color("agent:N"), shape=alt.Shape("kind:N"), tooltip=tooltip,
+    )  # fmt: skip
+    errors = (
+        alt.Chart(frame)
+        .mark_rule()
+        .encode(x="low:Q", x2="high:Q", y="task:N", color="agent:N", tooltip=tooltip)
+    )
+    tasks = frame["task"].nunique()
+    return (errors + points).properties(height=max(160, 40 * tasks)).interactive()
+
+
+def empty(frame: pd.DataFrame) -> bool:
+    """True when a chart would have nothing to draw."""
+    return frame.empty or frame["normalized"].isna().all()
