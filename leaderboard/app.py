@@ -211,6 +211,9 @@ def main() -> None:
     counts = data.counts(url)
     if counts.empty:
         st.info(NO_RUNS_AT_ALL + " Meanwhile, here are the figures the papers published.")
+        if st.button("Refresh", key="refresh_empty"):  # a first run shows up at once
+            data.clear()
+            st.rerun()
         published_tab(url, None)
         return
     suite, tier, agents, tasks, suite_tasks = sidebar(url, counts)

@@ -1,4 +1,8 @@
-"""Browser smoke test: ``pomdpbench leaderboard`` served, Debian's Chromium loads the page.
+"""Browser tests: ``pomdpbench leaderboard`` served, Debian's Chromium loads the page.
+
+One loads the headline table of a small database; the other opens an empty database, sees the
+papers' published tables, runs a real smoke sweep (random on classic, about a minute) and sees
+its entry beside them after Refresh.
 
 Needs the Debian packages ``chromium`` and ``chromium-driver`` and the ``selenium`` dev extra;
 it starts the server itself on a free port of 127.0.0.1 and stops it.
@@ -15,7 +19,9 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -35,27 +41,13 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-@pytest.fixture
-def server(tmp_path: Path) -> Iterator[str]:
-    """The leaderboard of a small database of sanity-suite runs, served until the test ends."""
-    url = f"sqlite:///{tmp_path / 'browser.db'}"
-    runs = [
-        SyntheticRun(
-            agent,
-            "CartPole-V-v0",
-            "sanity",
-            seed,
-            20.0 + 100 * i + seed,
-            curve=[(0, 10.0), (1000, 20.0 + 100 * i)],
-        )  # fmt: skip
-        for i, agent in enumerate(AGENTS)
-        for seed in range(3)
-    ]
-    insert_runs(open_engine(url), runs)
+@contextmanager
+def serve(url: str, cwd: Path) -> Iterator[str]:
+    """``pomdpbench leaderboard`` of ``url`` on a free port until the block ends."""
     port = free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "pomdpbench", "leaderboard", "--db", url, "--port", str(port)],
-        cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
         start_new_session=True,
     )  # fmt: skip
     address = f"http://127.0.0.1:{port}"
@@ -82,13 +74,34 @@ def server(tmp_path: Path) -> Iterator[str]:
             process.wait()
 
 
-def test_chromium_loads_the_headline_table(server: str) -> None:
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[str]:
+    """The leaderboard of a small database of sanity-suite runs, served until the test ends."""
+    url = f"sqlite:///{tmp_path / 'browser.db'}"
+    runs = [
+        SyntheticRun(
+            agent,
+            "CartPole-V-v0",
+            "sanity",
+            seed,
+            20.0 + 100 * i + seed,
+            curve=[(0, 10.0), (1000, 20.0 + 100 * i)],
+        )  # fmt: skip
+        for i, agent in enumerate(AGENTS)
+        for seed in range(3)
+    ]
+    insert_runs(open_engine(url), runs)
+    with serve(url, tmp_path) as address:
+        yield address
+
+
+@pytest.fixture
+def browser() -> Iterator[Any]:
+    """Headless Debian Chromium through Selenium."""
     if not (shutil.which(CHROMIUM) and shutil.which(CHROMEDRIVER)):
         pytest.fail("needs Debian's browser: apt-get install -y chromium chromium-driver")
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
-    from selenium.webdriver.common.by import By
-    from selenium.webdriver.support.ui import WebDriverWait
 
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
@@ -97,15 +110,60 @@ def test_chromium_loads_the_headline_table(server: str) -> None:
         options.add_argument(flag)
     driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
     try:
-        driver.get(server)
-        wait = WebDriverWait(driver, 90, poll_frequency=0.5)
-        wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, '[data-testid="stDataFrame"]'))
-        table = driver.find_element(By.CSS_SELECTOR, '[data-testid="stDataFrame"]')
-        # the grid draws on a canvas and mirrors its cells in an accessible table in the DOM
-        wait.until(lambda _: all(a in (table.get_attribute("innerHTML") or "") for a in AGENTS))
-        text = driver.find_element(By.TAG_NAME, "body").text
-        assert "pomdpbench leaderboard" in text
-        assert "sanity · smoke: normalized scores" in text
-        assert not driver.find_elements(By.CSS_SELECTOR, '[data-testid="stException"]')
+        yield driver
     finally:
         driver.quit()
+
+
+def tables_html(driver: Any) -> str:
+    """The cells of every data frame on the page (the grid mirrors its canvas in the DOM)."""
+    from selenium.webdriver.common.by import By
+
+    frames = driver.find_elements(By.CSS_SELECTOR, '[data-testid="stDataFrame"]')
+    return "".join(frame.get_attribute("innerHTML") or "" for frame in frames)
+
+
+def test_chromium_loads_the_headline_table(server: str, browser: Any) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    browser.get(server)
+    wait = WebDriverWait(browser, 90, poll_frequency=0.5)
+    wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, '[data-testid="stDataFrame"]'))
+    wait.until(lambda d: all(a in tables_html(d) for a in AGENTS))
+    text = browser.find_element(By.TAG_NAME, "body").text
+    assert "pomdpbench leaderboard" in text
+    assert "sanity · smoke: normalized scores" in text
+    assert not browser.find_elements(By.CSS_SELECTOR, '[data-testid="stException"]')
+
+
+def test_an_empty_database_shows_the_papers_then_a_smoke_run_beside_them(
+    tmp_path: Path, browser: Any
+) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    url = f"sqlite:///{tmp_path / 'first-day.db'}"
+    open_engine(url).dispose()  # what `pomdpbench reported --sync` or a first run creates
+    with serve(url, tmp_path) as address:
+        browser.get(address)
+        wait = WebDriverWait(browser, 120, poll_frequency=0.5)
+        wait.until(lambda d: "RESeL paper, Table 4 · 1.5M steps" in d.find_element(
+            By.TAG_NAME, "body").text)  # fmt: skip
+        wait.until(lambda d: "2,829 ± 56" in tables_html(d))  # RESeL on AntBLT-P, Table 4
+        assert "holds no runs yet" in browser.find_element(By.TAG_NAME, "body").text
+        charts = '[data-testid="stVegaLiteChart"] canvas, [data-testid="stVegaLiteChart"] svg'
+        wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, charts))  # drawn by Vega-Lite
+        run = subprocess.run(
+            [sys.executable, "-m", "pomdpbench", "run", "--agent", "random", "--suite",
+             "classic", "--budget", "smoke", "--db", url],
+            cwd=tmp_path, capture_output=True, text=True, timeout=600, check=False,
+        )  # fmt: skip
+        assert run.returncode == 0, run.stderr[-2000:]
+        browser.find_element(By.XPATH, "//button[.//p[text()='Refresh']]").click()
+        wait.until(lambda d: d.find_elements(By.XPATH, "//label[.//p[text()='Published']]"))
+        browser.find_element(By.XPATH, "//label[.//p[text()='Published']]").click()
+        wait.until(lambda d: "random · smoke" in tables_html(d))
+        html = tables_html(browser)
+        assert "2,829 ± 56" in html and "reported" in html and "here" in html
+        assert not browser.find_elements(By.CSS_SELECTOR, '[data-testid="stException"]')

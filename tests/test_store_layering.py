@@ -10,15 +10,20 @@ from __future__ import annotations
 
 import hashlib
 import json
+import socket
 import sqlite3
 import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
+import streamlit as st
 from conftest import REPO
 from stats_fixtures import SUITE, build_fixture_db
+from streamlit.testing.v1 import AppTest
 
+from pomdpbench.paths import leaderboard_dir
 from pomdpbench.store.database import open_engine
 from pomdpbench.store.reported import CHECKSUM_KEY, reported_for_suite, sync_state
 
@@ -75,8 +80,14 @@ def sha256(path: Path) -> str:
     ).hexdigest()
 
 
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
 def test_read_commands_write_nothing_and_say_when_the_figures_are_old(
-    cli: Any, tmp_path: Path
+    cli: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     url, engine = build_fixture_db(tmp_path / "fixture.db")
     engine.dispose()
@@ -94,6 +105,13 @@ def test_read_commands_write_nothing_and_say_when_the_figures_are_old(
     assert cli("results", "--db", url, "--json").status == 0
     listed = cli("reported", "--suite", "mdp", "--db", url, "--json")
     assert listed.status == 0 and json.loads(listed.out.split("\n", 1)[1]) == []
+    monkeypatch.setattr(subprocess, "call", lambda command, env: 0)  # no server: the checks
+    assert cli("leaderboard", "--db", url, "--port", str(free_port())).status == 0
+    monkeypatch.setenv("POMDPBENCH_DB", url)
+    page = AppTest.from_file(str(leaderboard_dir() / "app.py"), default_timeout=120).run()
+    assert not page.exception and "older copy" in page.warning[0].value
+    st.cache_resource.clear()
+    st.cache_data.clear()
     assert sha256(tmp_path / "fixture.db") == before
     synced = cli("reported", "--sync", "--db", url)
     assert synced.status == 0 and "202 reported figures" in synced.out
