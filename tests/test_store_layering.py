@@ -28,18 +28,27 @@ from pomdpbench.store.database import open_engine
 from pomdpbench.store.reported import CHECKSUM_KEY, reported_for_suite, sync_state
 
 
-def modules_after(imports: str) -> set[str]:
-    """Top-level and pomdpbench modules loaded by ``imports`` in a fresh interpreter."""
-    code = f"import json, sys\n{imports}\nprint(json.dumps(sorted(sys.modules)))"
+def modules_after(*steps: str) -> list[set[str]]:
+    """Modules loaded after each import statement in turn, in one fresh interpreter."""
+    code = (
+        "import json, sys\nseen = []\n"
+        + "".join(f"{step}\nseen.append(sorted(sys.modules))\n" for step in steps)
+        + "print(json.dumps(seen))"
+    )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    return set(json.loads(done.stdout))
+    return [set(names) for names in json.loads(done.stdout)]
 
 
-def test_statistics_import_neither_sqlalchemy_nor_torch() -> None:
+def test_statistics_import_neither_sqlalchemy_nor_torch_and_the_store_no_harness() -> None:
     modules = {path.stem for path in (REPO / "pomdpbench" / "stats").glob("*.py")}
-    loaded = modules_after("\n".join(f"import pomdpbench.stats.{m}" for m in sorted(modules)))
-    assert "sqlalchemy" not in loaded and "torch" not in loaded
-    assert not {m for m in loaded if m.startswith("pomdpbench.store")}
+    stats, store = modules_after(
+        "; ".join(f"import pomdpbench.stats.{m}" for m in sorted(modules)),
+        "import pomdpbench.store, pomdpbench.store.queries, pomdpbench.store.reported",
+    )
+    assert "sqlalchemy" not in stats and "torch" not in stats
+    assert not {m for m in stats if m.startswith("pomdpbench.store")}
+    assert not {m for m in store if m.startswith("pomdpbench.harness")}
+    assert "torch" not in store
 
 
 def test_no_sql_outside_the_store() -> None:
@@ -51,19 +60,11 @@ def test_no_sql_outside_the_store() -> None:
 
 
 def test_the_run_record_imports_neither_harness_nor_store() -> None:
-    loaded = modules_after(
+    (loaded,) = modules_after(
         "import pomdpbench.record.events, pomdpbench.record.job, pomdpbench.record.scoring"
     )
     assert not {m for m in loaded if m.startswith(("pomdpbench.harness", "pomdpbench.store"))}
     assert "sqlalchemy" not in loaded and "torch" not in loaded
-
-
-def test_the_store_imports_no_harness() -> None:
-    loaded = modules_after(
-        "import pomdpbench.store, pomdpbench.store.queries, pomdpbench.store.reported"
-    )
-    assert not {m for m in loaded if m.startswith("pomdpbench.harness")}
-    assert "torch" not in loaded
 
 
 def test_a_new_database_holds_the_reported_figures(tmp_path: Path) -> None:
