@@ -191,12 +191,6 @@ def _markdown(
         for task_id, table in steps.items():
             parts.append(f"\n### {task_id}\n\n")
             parts.append(markdown_table(wide_step_table(table)))
-    parts.append(
-        "\n## Reported in papers\n\nPublished figures, not runs of this project, and never part "
-        "of the statistics above; `environment` is what the paper ran on, `here` what this "
-        "project's task runs on.\n\n"
-    )
-    parts.append(markdown_table(reported))
     if published:
         parts.append(
             "\n## Published leaderboards\n\nThe papers' tables as leaderboards (`reported`: "
@@ -210,6 +204,12 @@ def _markdown(
             parts.append(markdown_table(table.table))
         parts.append("\nEnvironments:\n\n")
         parts.append(markdown_table(published[0].environments))
+    parts.append(
+        "\n## Reported in papers\n\nPublished figures, not runs of this project, and never part "
+        "of the statistics above; `environment` is what the paper ran on, `here` what this "
+        "project's task runs on.\n\n"
+    )
+    parts.append(markdown_table(reported))
     if figures:
         parts.append("\n## Plots\n\n")
         parts += [f"![{path.stem}]({path.as_posix()})\n\n" for path in figures]
