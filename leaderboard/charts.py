@@ -23,7 +23,7 @@ def aggregate_chart(table: PublishedTable) -> Any:
     frame = frame.assign(low=frame[AGGREGATE] - frame["se"].fillna(0.0),
                          high=frame[AGGREGATE] + frame["se"].fillna(0.0))  # fmt: skip
     order = list(frame.sort_values(AGGREGATE, ascending=False)["agent"])
-    y = alt.Y("agent:N", sort=order, title=None)
+    y = alt.Y("agent:N", sort=order, title=None, axis=alt.Axis(labelOverlap=False, labelLimit=220))
     tooltip = [alt.Tooltip("agent:N"), alt.Tooltip("kind:N"),
                alt.Tooltip(f"{AGGREGATE}:Q", format=".3f"), alt.Tooltip("se:Q", format=".3f"),
                alt.Tooltip("tasks:N")]  # fmt: skip
@@ -32,7 +32,7 @@ def aggregate_chart(table: PublishedTable) -> Any:
         y=y, color=alt.Color("kind:N", scale=KIND_COLORS), tooltip=tooltip,
     )  # fmt: skip
     errors = alt.Chart(frame).mark_rule().encode(x="low:Q", x2="high:Q", y=y, tooltip=tooltip)
-    return (bars + errors).properties(height=max(160, 22 * len(frame))).interactive()
+    return (bars + errors).properties(height=max(160, 26 * len(frame))).interactive()
 
 
 def task_chart(table: PublishedTable) -> Any:
