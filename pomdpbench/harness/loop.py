@@ -41,6 +41,7 @@ from pomdpbench.harness.seeding import (
     seed_everything,
     set_rng_state,
 )
+from pomdpbench.harness.validation import action_guard, check_finite_returns
 from pomdpbench.registry import get_task, make_env
 
 
@@ -123,42 +124,52 @@ def _train(
     started: float,
 ) -> None:
     encoder = ActionEncoder(env.action_space)
+    guard = action_guard(env.action_space, first_step=state.env_step)
     privileged = bool(agent.wants_privileged)
     known = set(job.known_eval_steps)
-    act, observe, update, step = agent.act, agent.observe, agent.update, env.step
+    schedule = set(job.eval_schedule)
+    act, observe, update, step, accept = (
+        agent.act,
+        agent.observe,
+        agent.update,
+        env.step,
+        guard.accept,
+    )
     wall_before = state.wall_time_s
     last_checkpoint = time.perf_counter()
     last_beat, beat_step = time.perf_counter(), state.env_step
     train_metrics: dict[str, float] = {}
 
-    def run_eval() -> None:
+    def run_eval(may_checkpoint: bool = True) -> None:
         nonlocal last_checkpoint
-        if state.env_step not in known:
-            result = evaluate(
-                agent, eval_env, env_step=state.env_step, episodes=job.eval_episodes,
-                seed=job.seed, eval_index=state.eval_index, deterministic=deterministic_eval,
-                encoder=encoder, privileged=privileged,
-            )  # fmt: skip
-            wall = wall_before + time.perf_counter() - started
-            sink(ev.Evaluated(job.run_key, result, wall, dict(train_metrics)))
-        state.eval_index += 1
+        guard.check()  # no evaluation is reported after an invalid action
         now = time.perf_counter()
         due = now - last_checkpoint >= job.checkpoint_every_s
-        if run_dir is not None and due and 0 < state.env_step < job.budget:
+        if may_checkpoint and run_dir is not None and due and 0 < state.env_step < job.budget:
+            # before the evaluation: a run resumed here evaluates this step again from the
+            # very state an uninterrupted run evaluated it from
             state.wall_time_s = wall_before + now - started
             state.rng = rng_state()
             save_checkpoint(run_dir, agent, state)
             sink(ev.Checkpointed(job.run_key, state.env_step))
             last_checkpoint = time.perf_counter()
+        if state.env_step not in known:
+            result = evaluate(
+                agent, eval_env, env_step=state.env_step, episodes=job.eval_episodes,
+                seed=job.seed, eval_index=job.eval_index(state.env_step),
+                deterministic=deterministic_eval, encoder=encoder, privileged=privileged,
+            )  # fmt: skip
+            check_finite_returns(result.returns, state.env_step)
+            wall = wall_before + time.perf_counter() - started
+            sink(ev.Evaluated(job.run_key, result, wall, dict(train_metrics)))
+        state.eval_index = job.eval_index(state.env_step) + 1
 
     if state.env_step == 0:
         obs, info = env.reset(seed=job.seed)
     else:
         obs, info = env.reset(seed=resume_env_seed(job.seed, state.env_step))
-    if state.env_step == 0 or (
-        state.env_step % job.eval_every == 0 and state.env_step not in known
-    ):  # the first evaluation, or one that an interrupt cut short
-        run_eval()
+    if state.env_step in schedule and state.env_step not in known:
+        run_eval(may_checkpoint=False)  # the first evaluation, or the one a resume starts at
     budget, encode, zero, new = job.budget, encoder.encode, encoder.zero, tuple.__new__
     env_step = state.env_step  # a local counter: this loop runs billions of times in a sweep
     next_eval = min(budget, (env_step // job.eval_every + 1) * job.eval_every)
@@ -172,6 +183,7 @@ def _train(
                 # tuple.__new__ builds the NamedTuples without their Python-level __new__.
                 inp = new(AgentInput, (obs, prev_action, prev_reward, episode_start, priv))
                 action, agent_state = act(inp, agent_state, False)
+                action = accept(action)
                 next_obs, reward, terminated, truncated, info = step(action)
                 reward = float(reward)
                 next_priv = info.get("state") if privileged else None
@@ -202,6 +214,7 @@ def _train(
                         last_beat, beat_step = now, env_step
         finally:
             state.env_step = env_step
+            guard.check()  # an invalid action explains a failure better than its consequence
 
     state.wall_time_s = wall_before + time.perf_counter() - started
     sink(ev.Finished(job.run_key, state.env_step, state.wall_time_s))
