@@ -71,7 +71,7 @@ class BoxGuard:
             if not np.isfinite(value).all():
                 problem = "is not finite"
             else:
-                problem = f"is outside the bounds [{_short(self.low)}, {_short(self.high)}]"
+                problem = f"is outside low={_short(self.low)}, high={_short(self.high)}"
             raise InvalidAgentOutput(
                 f"the agent's action {_short(value)} (step {self.base + bad}{self.where}) "
                 f"{problem} of {self.space}"
