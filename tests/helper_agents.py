@@ -88,7 +88,9 @@ class Misbehaving(Recorder):
 
     def __init__(self, ctx: AgentContext) -> None:
         super().__init__(ctx)
-        self.bad = ctx.config.get("bad") if ctx.config.get("bad_seed", ctx.seed) == ctx.seed else None
+        self.bad = (
+            ctx.config.get("bad") if ctx.config.get("bad_seed", ctx.seed) == ctx.seed else None
+        )
 
     def act(self, inp: AgentInput, state: int, deterministic: bool) -> tuple[Any, int]:
         action, state = super().act(inp, state, deterministic)

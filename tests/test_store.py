@@ -13,8 +13,8 @@ from pomdpbench.harness import events as ev
 from pomdpbench.harness.evaluation import EvalResult
 from pomdpbench.harness.job import JobSpec
 from pomdpbench.store import Store, database
-from pomdpbench.store.provenance import collect
 from pomdpbench.store.models import SCHEMA_VERSION
+from pomdpbench.store.provenance import collect
 
 
 def make_job(seed: int = 0, task: str = "TMazePassive-10-v0") -> JobSpec:
@@ -95,7 +95,9 @@ def test_old_schema_is_refused_and_left_untouched(db_url: str) -> None:
     path = db_url.removeprefix("sqlite:///")
     with sqlite3.connect(path) as connection:
         connection.execute("UPDATE pomdpbench_meta SET value = '0' WHERE key = 'schema_version'")
-    with pytest.raises(StoreError, match=f"older than this pomdpbench's {SCHEMA_VERSION}; it was left untouched"):
+    with pytest.raises(
+        StoreError, match=f"older than this pomdpbench's {SCHEMA_VERSION}; it was left untouched"
+    ):
         Store.open(db_url)
     with sqlite3.connect(path) as connection:
         (value,) = connection.execute("SELECT value FROM pomdpbench_meta").fetchone()

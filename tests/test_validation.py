@@ -54,7 +54,11 @@ def failure(events: list[ev.Event]) -> str:
     ("task", "bad", "fragments"),
     [
         ("Pendulum-V-v0", "shape", ("shape (3,)", "needs a float array of shape (1,)")),
-        ("Pendulum-V-v0", "huge", ("[1000000.]", "outside low=[-1.], high=[1.]", "step 0 of the evaluation")),
+        (
+            "Pendulum-V-v0",
+            "huge",
+            ("[1000000.]", "outside low=[-1.], high=[1.]", "step 0 of the evaluation"),
+        ),
         ("Pendulum-V-v0", "nan", ("is not finite",)),
         ("CartPole-V-v0", "index", ("returned 2", "integer from 0 to 1")),
         ("CartPole-V-v0", "negative", ("returned -1",)),

@@ -163,5 +163,5 @@ def _package_version(module_name: str) -> str:
         pass
     try:
         return str(getattr(importlib.import_module(top), "__version__", "unknown"))
-    except ImportError:
+    except Exception:  # a broken module is reported, in one line, by load_factory
         return "unknown"
