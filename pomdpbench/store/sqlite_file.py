@@ -118,9 +118,10 @@ def _schema_version(path: Path, timeout: float) -> int | None:
     try:
         check = connection.execute("PRAGMA quick_check(1)").fetchone()
         if check is None or check[0] != "ok":
+            found = " ".join(str(check[0] if check else "no answer").split())
             raise StoreError(
-                f"{path} is damaged (SQLite's quick_check: {check[0] if check else 'no answer'})"
-                f"; it was left untouched: restore it from a copy, or use --db to start anew"
+                f"{path} is damaged (SQLite's quick_check: {found}); it was left untouched: "
+                "restore it from a copy, or use --db to start anew"
             )
         tables = {
             row[0]
@@ -158,7 +159,8 @@ def _schema_version(path: Path, timeout: float) -> int | None:
 
 
 def _damaged(path: Path, exc: sqlite3.Error) -> StoreError:
+    reason = " ".join(str(exc).split())
     return StoreError(
-        f"{path} is not a readable SQLite database ({exc}): it may be damaged or another kind "
+        f"{path} is not a readable SQLite database ({reason}): it may be damaged or another kind "
         "of file; it was left untouched: restore it from a copy, or use --db to start anew"
     )
