@@ -15,6 +15,7 @@ and its workers together. About three minutes on a loaded two-core machine.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import random
 import signal
@@ -68,6 +69,7 @@ def test_kill_9_at_random_moments_then_rerun_gives_the_uninterrupted_results(
     chaos.mkdir()
     moments = random.Random(11).sample([x / 2 for x in range(2, 30)], KILLS)
     env = {k: v for k, v in os.environ.items() if k != "POMDPBENCH_DB"}
+    mid_sweep = 0  # kills that found evaluations stored and runs unfinished
     for kill, moment in enumerate(moments):
         sweep = subprocess.Popen(
             [sys.executable, "-m", "pomdpbench", *ARGS], cwd=chaos, env=env,
@@ -78,13 +80,17 @@ def test_kill_9_at_random_moments_then_rerun_gives_the_uninterrupted_results(
         os.kill(sweep.pid, signal.SIGKILL)
         if kill >= KILLS // 2:
             for pid in family:
-                try:
+                with contextlib.suppress(ProcessLookupError):
                     os.kill(pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
         sweep.wait()
         assert wait_gone(family) == [], f"kill {kill} at {moment} s left processes alive"
+        if (chaos / "pomdpbench.db").exists():
+            now = stored(chaos / "pomdpbench.db")
+            evaluations = sum(len(run["curve"]) for run in now.values())  # type: ignore[arg-type]
+            unfinished = any(run["status"] != "finished" for run in now.values()) or len(now) < 4
+            mid_sweep += bool(evaluations and unfinished)
 
+    assert mid_sweep >= 3, "the kills did not hit the sweep while it was training"
     final = run_cli_subprocess(*ARGS, cwd=chaos, timeout=600)
     assert final.returncode == 0, final.stderr
     found = stored(chaos / "pomdpbench.db")

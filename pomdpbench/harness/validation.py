@@ -51,9 +51,12 @@ class BoxGuard:
         self.where = where
 
     def accept(self, action: Any) -> Any:
-        """The action to step with (converted if it was a list or scalar of the right shape)."""
+        """The action to step with (converted if it was a list or scalar of the right shape).
+
+        The training loop inlines these lines (its hottest path) with its own row counter.
+        """
         if type(action) is not np.ndarray or action.shape != self.shape:
-            action = self._convert(action)
+            action = self.convert(action, self.filled)
         i = self.filled
         self.block[i] = action
         self.filled = i + 1
@@ -61,9 +64,12 @@ class BoxGuard:
             self.check()
         return action
 
-    def check(self) -> None:
-        """Test the pending actions; raise :class:`InvalidAgentOutput` on the first bad one."""
-        n = self.filled
+    def check(self, filled: int | None = None) -> None:
+        """Test the pending rows; raise :class:`InvalidAgentOutput` on the first bad one.
+
+        ``filled`` is the number of pending rows when the caller counts them (the loop does).
+        """
+        n = self.filled if filled is None else filled
         rows = self.block[:n]
         if n and not self._rows_ok(rows):
             bad = next(i for i, row in enumerate(rows) if not self._rows_ok(row))
@@ -84,8 +90,9 @@ class BoxGuard:
         inside = bool((rows >= self.low).all() and (rows <= self.high).all())
         return inside and bool(np.isfinite(rows).all())
 
-    def _convert(self, action: Any) -> np.ndarray:
-        step = self.base + self.filled
+    def convert(self, action: Any, row: int) -> np.ndarray:
+        """A non-array (or odd-shaped) action as an array of the space, or a one-line error."""
+        step = self.base + row
         try:
             array = np.asarray(action)
         except (ValueError, TypeError):
@@ -127,7 +134,7 @@ class DiscreteGuard:
             f"{self.high - 1}"
         )
 
-    def check(self) -> None:
+    def check(self, filled: int | None = None) -> None:
         """Every Discrete action is checked when it is accepted."""
 
 
@@ -149,7 +156,7 @@ class SpaceGuard:
             )
         return action
 
-    def check(self) -> None:
+    def check(self, filled: int | None = None) -> None:
         """Checked when accepted."""
 
 
