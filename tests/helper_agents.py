@@ -76,3 +76,37 @@ def one_hot(index: int, size: int) -> np.ndarray:
     vector = np.zeros(size, dtype=np.float32)
     vector[index] = 1.0
     return vector
+
+
+class Misbehaving(Recorder):
+    """Returns the wrong thing on purpose: ``bad`` names what, ``bad_seed`` limits it to a seed.
+
+    bad: "shape" (a (3,) array), "huge" (1e6), "nan", "eval_nan" (NaN only when evaluating),
+    "list" (a Python list of the right length: accepted), "index" (Discrete n),
+    "negative" (Discrete -1), "float" (Discrete 1.5).
+    """
+
+    def __init__(self, ctx: AgentContext) -> None:
+        super().__init__(ctx)
+        self.bad = (
+            ctx.config.get("bad") if ctx.config.get("bad_seed", ctx.seed) == ctx.seed else None
+        )
+
+    def act(self, inp: AgentInput, state: int, deterministic: bool) -> tuple[Any, int]:
+        action, state = super().act(inp, state, deterministic)
+        shape = getattr(self.space, "shape", ())
+        if self.bad == "shape":
+            return np.zeros(3, dtype=np.float32), state
+        if self.bad == "huge":
+            return np.full(shape, 1e6, dtype=np.float32), state
+        if self.bad == "nan" or (self.bad == "eval_nan" and deterministic):
+            return np.full(shape, np.nan, dtype=np.float32), state
+        if self.bad == "list":
+            return [float(v) for v in action], state
+        if self.bad == "index":
+            return int(self.space.n), state  # type: ignore[attr-defined]
+        if self.bad == "negative":
+            return -1, state
+        if self.bad == "float":
+            return 1.5, state
+        return action, state

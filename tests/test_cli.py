@@ -109,7 +109,7 @@ RUN = ("run", "--budget", "smoke")
         (("--agent", "sac-mlp", "--suite", "sanity", "--set", "batch_size=big"), ("should be of type int",)),
         (("--agent", "random", "--suite", "sanity", "--device", "tpu"), ("unknown device",)),
         (("--agent", "random", "--suite", "sanity", "--db", "nonsense"), ("malformed database URL",)),
-        (("--agent", "random", "--suite", "sanity", "--db", "sqlite:////no/such/dir/x.db"), ("cannot open", "--db")),
+        (("--agent", "random", "--suite", "sanity", "--db", "sqlite:////no/such/dir/x.db"), ("folder /no/such/dir of the database", "does not exist", "--db")),
         (("--agent", "random"), ("name the tasks with --suite",)),
         (("--agent", "random", "--suite", "sanity", "--workers", "0"), ("--workers must be at least 1",)),
         (("--agent", "random", "--suite", "sanity", "--threads", "0"), ("--threads must be at least 1",)),

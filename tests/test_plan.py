@@ -46,7 +46,33 @@ def test_tiers_and_custom_protocols() -> None:
     (custom,) = plan(replace(base, steps=3000))
     assert (custom.tier, custom.budget, custom.eval_every) == ("custom", 3000, 300)
     (changed,) = plan(replace(base, tier="full", eval_episodes=3))
-    assert changed.tier == "custom"  # a changed protocol never counts as the full tier
+    # a changed protocol keeps its tier and is recorded as an override, part of its identity
+    assert (changed.tier, changed.protocol_override) == ("full", "eval_episodes=3")
+    assert changed.run_key != full.run_key and full.protocol_override is None
+    (same,) = plan(replace(base, tier="full", eval_every=1000, eval_episodes=20))
+    assert same.protocol_override is None and same.run_key == full.run_key
+
+
+def test_protocol_overrides_keep_the_tier_seeds_and_config_layers() -> None:
+    # reproduction 9: --budget full --eval-every N ran smoke's single seed
+    jobs = plan(SweepRequest(agent="random", tasks=("Pendulum-V-v0",), tier="full", eval_every=500))
+    assert [j.seed for j in jobs] == [0, 1, 2, 3, 4, 5]
+    assert {(j.tier, j.eval_every, j.protocol_override) for j in jobs} == {
+        ("full", 500, "eval_every=500")
+    }
+    # --budget smoke --eval-episodes 2 dropped [tier.smoke] (RESeL kept learning_starts = 5000)
+    (resel,) = plan(SweepRequest(agent="resel", tasks=("HopperBLT-P-v0",), eval_episodes=2))
+    assert resel.tier == "smoke" and resel.config["learning_starts"] == 1500
+    assert resel.eval_episodes == 2 and resel.protocol_override == "eval_episodes=2"
+
+
+@pytest.mark.parametrize("flag", ["eval_every", "eval_episodes"])
+@pytest.mark.parametrize("value", [0, -3])
+def test_non_positive_protocol_overrides_are_refused(flag: str, value: int) -> None:
+    # reproduction 4/5: 0 was silently replaced by the default, -3 was a traceback
+    request = SweepRequest(agent="random", tasks=("Pendulum-V-v0",), **{flag: value})
+    with pytest.raises(ConfigError, match=f"--{flag.replace('_', '-')} must be a positive"):
+        plan(request)
 
 
 def test_configuration_layers() -> None:

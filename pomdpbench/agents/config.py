@@ -10,7 +10,10 @@ comment citing its source. Layers, later ones winning:
 5. ``--set key=value`` overrides from the command line.
 
 :func:`build_config` turns the merged mapping into the agent's frozen dataclass and rejects
-unknown keys with the list of valid ones.
+unknown keys with the list of valid ones, values of the wrong type, and values outside the
+range a field declares in its metadata (``field(default=3e-4, metadata=positive())``; see
+:class:`Range`). The sweep calls it for every task before any run starts, so a bad value is a
+one-line refusal, not a failed run.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ import fnmatch
 import types
 import typing
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -29,6 +33,65 @@ from pomdpbench.paths import baselines_dir
 from pomdpbench.registry.loader import read_toml
 
 T = TypeVar("T")
+RANGE_KEY = "pomdpbench_range"
+
+
+@dataclass(frozen=True)
+class Range:
+    """The allowed values of a numeric hyperparameter (each element, for a tuple)."""
+
+    low: float | None = None
+    high: float | None = None
+    low_open: bool = False
+    """True: ``low`` itself is not allowed."""
+    high_open: bool = False
+
+    def contains(self, value: float) -> bool:
+        """Whether ``value`` is allowed (NaN never is)."""
+        if value != value:
+            return False
+        if self.low is not None and (value <= self.low if self.low_open else value < self.low):
+            return False
+        return not (
+            self.high is not None and (value >= self.high if self.high_open else value > self.high)
+        )
+
+    def describe(self) -> str:
+        """``"> 0"``, ``">= 1"`` or ``"in [0, 1]"``."""
+        if self.low is not None and self.high is not None:
+            left, right = "(" if self.low_open else "[", ")" if self.high_open else "]"
+            return f"in {left}{self.low:g}, {self.high:g}{right}"
+        if self.low is not None:
+            return f"{'>' if self.low_open else '>='} {self.low:g}"
+        if self.high is not None:
+            return f"{'<' if self.high_open else '<='} {self.high:g}"
+        return "any number"
+
+
+def in_range(
+    low: float | None = None,
+    high: float | None = None,
+    *,
+    low_open: bool = False,
+    high_open: bool = False,
+) -> dict[str, Range]:
+    """Field metadata of an allowed range: ``field(default=.., metadata=in_range(0, 1))``."""
+    return {RANGE_KEY: Range(low, high, low_open, high_open)}
+
+
+def positive() -> dict[str, Range]:
+    """Metadata for a value that must be > 0 (learning rates, temperatures)."""
+    return in_range(0, low_open=True)
+
+
+def at_least(low: float) -> dict[str, Range]:
+    """Metadata for a value that must be >= ``low`` (sizes, counts)."""
+    return in_range(low)
+
+
+def fraction() -> dict[str, Range]:
+    """Metadata for a value in [0, 1] (discounts, smoothing factors)."""
+    return in_range(0, 1)
 
 
 def agent_config_path(config_dir: str, suite: str) -> Path:
@@ -91,7 +154,34 @@ def build_config(cls: type[T], values: Mapping[str, Any], agent_id: str) -> T:
     converted = {
         name: _coerce(value, hints[name], name, agent_id) for name, value in values.items()
     }
-    return cls(**converted)
+    config = cls(**converted)
+    for name in fields:
+        _check_range(cls, name, getattr(config, name), agent_id)
+    return config
+
+
+def _range_of(cls: type, name: str) -> Range | None:
+    """The field's declared range, looked up the MRO (a subclass may change only a default)."""
+    for klass in cls.__mro__:
+        found = getattr(klass, "__dataclass_fields__", {}).get(name)
+        if found is not None and RANGE_KEY in found.metadata:
+            declared: Range = found.metadata[RANGE_KEY]
+            return declared
+    return None
+
+
+def _check_range(cls: type, name: str, value: Any, agent_id: str) -> None:
+    allowed = _range_of(cls, name)
+    if allowed is None or value is None:
+        return
+    items = value if isinstance(value, tuple) else (value,)
+    for item in items:
+        if isinstance(item, (int, float)) and not allowed.contains(item):
+            shown = f"{value!r}" if item is value else f"{value!r} (element {item!r})"
+            raise ConfigError(
+                f"hyperparameter {name}={shown} of agent {agent_id!r} is out of range: it must "
+                f"be {allowed.describe()} (fix --set {name}=... or the agent's config file)"
+            )
 
 
 def _coerce(value: Any, hint: Any, name: str, agent_id: str) -> Any:

@@ -96,6 +96,18 @@ def load_factory(spec: AgentSpec) -> AgentFactory:
             f"agent {spec.id!r}: cannot import module {module_name!r} ({exc}): "
             "check the spelling or install the package that provides it"
         ) from None
+    except SyntaxError as exc:
+        raise ConfigError(
+            f"agent {spec.id!r}: module {module_name!r} has a syntax error at "
+            f"{exc.filename}:{exc.lineno} ({exc.msg}): fix the file"
+        ) from None
+    except Exception as exc:  # the plugin's own code failed while importing
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        raise ConfigError(
+            f"agent {spec.id!r}: importing module {module_name!r} raised "
+            f"{type(exc).__name__}: {first}: fix the module (python -c 'import {module_name}' "
+            "shows the traceback)"
+        ) from None
     try:
         factory = getattr(module, attribute)
     except AttributeError:
@@ -151,5 +163,5 @@ def _package_version(module_name: str) -> str:
         pass
     try:
         return str(getattr(importlib.import_module(top), "__version__", "unknown"))
-    except ImportError:
+    except Exception:  # a broken module is reported, in one line, by load_factory
         return "unknown"

@@ -13,7 +13,7 @@ current observation only: it is the memoryless reference of the benchmark.
 from __future__ import annotations
 
 import copy
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, cast
 
@@ -23,7 +23,7 @@ import torch.nn.functional as F
 from gymnasium import spaces
 from torch import nn
 
-from pomdpbench.agents.config import build_config
+from pomdpbench.agents.config import at_least, build_config, fraction, positive
 from pomdpbench.agents.nets import adam, ensemble_mlp, mlp, soft_update
 from pomdpbench.agents.protocol import AgentContext, AgentInput, Transition
 from pomdpbench.agents.replay import ReplayBuffer
@@ -35,23 +35,23 @@ LOG_STD_MIN, LOG_STD_MAX = -5.0, 2.0  # CleanRL sac_continuous_action.py
 class SACConfig:
     """Hyperparameters; defaults are SAC's (Haarnoja et al. 2018, Table 1) unless noted."""
 
-    hidden_sizes: tuple[int, ...] = (256, 256)
-    actor_lr: float = 3e-4
-    critic_lr: float = 3e-4
-    alpha_lr: float = 3e-4
-    gamma: float = 0.99
-    tau: float = 0.005
+    hidden_sizes: tuple[int, ...] = field(default=(256, 256), metadata=at_least(1))
+    actor_lr: float = field(default=3e-4, metadata=positive())
+    critic_lr: float = field(default=3e-4, metadata=positive())
+    alpha_lr: float = field(default=3e-4, metadata=positive())
+    gamma: float = field(default=0.99, metadata=fraction())
+    tau: float = field(default=0.005, metadata=fraction())
     """Target smoothing: target <- (1 - tau) target + tau online."""
-    batch_size: int = 256
-    buffer_size: int = 1_000_000
-    learning_starts: int = 5000
+    batch_size: int = field(default=256, metadata=at_least(1))
+    buffer_size: int = field(default=1_000_000, metadata=at_least(1))
+    learning_starts: int = field(default=5000, metadata=at_least(0))
     """Uniform random actions and no updates before this many steps (CleanRL's default)."""
-    updates_per_step: int = 1
-    initial_alpha: float = 1.0
+    updates_per_step: int = field(default=1, metadata=at_least(0))
+    initial_alpha: float = field(default=1.0, metadata=positive())
     autotune_alpha: bool = True
-    target_entropy_ratio: float = 1.0
+    target_entropy_ratio: float = field(default=1.0, metadata=at_least(0))
     """Continuous: target entropy -ratio*|A|. Discrete: ratio*log|A| (pomdp-baselines uses 0.7)."""
-    metrics_every: int = 1000
+    metrics_every: int = field(default=1000, metadata=at_least(1))
     """Report losses every this many updates (reading them costs a sync on a GPU)."""
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -71,4 +72,31 @@ def run(args: argparse.Namespace) -> int:
     check_port(args.port, args.address)
     print(f"leaderboard of {describe(url)} on http://{args.address}:{args.port} (Ctrl-C stops)")
     env = {**os.environ, "POMDPBENCH_DB": url}
-    return subprocess.call(streamlit_command(args.port, args.address), env=env)
+    return serve(streamlit_command(args.port, args.address), env)
+
+
+def serve(command: list[str], env: dict[str, str]) -> int:
+    """Run the server until it exits; it ends with this process, whatever ends this one.
+
+    The server gets SIGTERM from the kernel if this process dies (even by ``kill -9``), and
+    a SIGTERM or Ctrl-C sent to this process is passed on, so the port is always freed.
+    """
+    from pomdpbench.sweep.lifetime import popen_tied_to_parent
+
+    server = popen_tied_to_parent(command, env=env)
+
+    def stop(signum: int, _frame: object) -> None:
+        server.terminate()
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        return server.wait()
+    except KeyboardInterrupt:
+        server.terminate()
+        try:
+            return server.wait(10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            return server.wait()
+    finally:
+        signal.signal(signal.SIGTERM, previous)

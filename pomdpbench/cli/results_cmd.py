@@ -43,13 +43,14 @@ def run(args: argparse.Namespace) -> int:
 
     steps = sorted({step for by_step in scores_at.values() for step in by_step})
     rows = [
-        [r.run_id, r.agent, r.task, r.tier, r.seed, r.status,
+        [r.run_id, r.agent, r.task, r.tier, r.protocol_override or "suite", r.seed, r.status,
          f"{r.env_steps:,}/{r.budget_steps:,}",
          *(fmt(scores_at.get(r.run_id, {}).get(step), 3) for step in steps),
          fmt(r.final_score, 3), r.metric, fmt(r.wall_time_s), fmt(r.steps_per_s, 0)]
         for r in runs
     ]  # fmt: skip
-    columns = ["id", "agent", "task", "tier", "seed", "status", "steps",
+    # "protocol": the suite's, or the --eval-every/--eval-episodes override the run was made with
+    columns = ["id", "agent", "task", "tier", "protocol", "seed", "status", "steps",
                *(f"at {step_label(step)}" for step in steps), "final", "metric", "wall s",
                "steps/s"]  # fmt: skip
     print_table(f"{len(runs)} runs in {store.url}", columns, rows)

@@ -87,7 +87,9 @@ def _check_device(device: str) -> None:
 def run(args: argparse.Namespace) -> int:
     """Plan the sweep, open the store, run, and summarize."""
     if os.getcwd() not in sys.path:
-        sys.path.insert(0, os.getcwd())  # so `--agent my_module:Agent` finds ./my_module.py
+        # so `--agent my_module:Agent` finds ./my_module.py; appended, not prepended, so a
+        # pomdpbench/ folder here (a clone) never shadows the pomdpbench that is running
+        sys.path.append(os.getcwd())
     # an unknown agent is refused before the sweep machinery (torch) is imported; plan()
     # checks everything else, and the agent again
     get_agent_spec(args.agent)
@@ -117,7 +119,26 @@ def run(args: argparse.Namespace) -> int:
         display.note("interrupted: run the same command again to resume from the checkpoints")
         return 130
     _summarize(report, url, display)
-    return 1 if report.failed else 0
+    if report.complete:
+        return 0
+    unfinished = len(report.failed) + len(report.interrupted) + len(report.busy)
+    sys.stderr.write(
+        f"error: {unfinished} of {unfinished + len(report.finished) + len(report.skipped)} "
+        f"runs did not finish ({_counts(report)}): see `pomdpbench results --status failed`, "
+        "or run the same command again to resume\n"
+    )
+    return 1
+
+
+def _counts(report: SweepReport) -> str:
+    parts = []
+    if report.failed:
+        parts.append(f"{len(report.failed)} failed")
+    if report.interrupted:
+        parts.append(f"{len(report.interrupted)} interrupted")
+    if report.busy:
+        parts.append(f"{len(report.busy)} owned by another running sweep")
+    return ", ".join(parts)
 
 
 def _summarize(report: SweepReport, url: str, display: SweepDisplay) -> None:
@@ -126,6 +147,8 @@ def _summarize(report: SweepReport, url: str, display: SweepDisplay) -> None:
         parts.append(f"{len(report.failed)} failed")
     if report.interrupted:
         parts.append(f"{len(report.interrupted)} interrupted")
+    if report.busy:
+        parts.append(f"{len(report.busy)} skipped (another sweep is running them)")
     if report.skipped:
-        parts.append(f"{len(report.skipped)} skipped (already finished or running)")
+        parts.append(f"{len(report.skipped)} skipped (already finished)")
     display.note(", ".join(parts) + f"; results in {url}: `pomdpbench results`")

@@ -16,6 +16,7 @@ import numpy as np
 from pomdpbench.agents.protocol import Agent, AgentInput
 from pomdpbench.harness.actions import ActionEncoder
 from pomdpbench.harness.seeding import eval_episode_seed
+from pomdpbench.harness.validation import action_guard
 
 
 @dataclass(frozen=True)
@@ -74,6 +75,8 @@ def evaluate(
     successes: list[bool] = []
     has_success = True
     act = agent.act
+    guard = action_guard(env.action_space, where=f" of the evaluation after {env_step} steps")
+    accept = guard.accept
     for episode in range(episodes):
         obs, info = env.reset(seed=eval_episode_seed(seed, eval_index, episode))
         state = agent.initial_state()
@@ -91,6 +94,7 @@ def evaluate(
                 info.get("state") if privileged else None,
             )
             action, state = act(inp, state, deterministic)
+            action = accept(action)
             obs, reward, terminated, truncated, info = env.step(action)
             reward = float(reward)
             total += reward
@@ -100,6 +104,7 @@ def evaluate(
             prev_action = encoder.encode(action)
             prev_reward = reward
             episode_start = False
+        guard.check()
         returns.append(total)
         lengths.append(length)
         if "success" in info:

@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from pomdpbench.record.job import PROTOCOL_VERSION, JobSpec
+from pomdpbench.record.job import PROTOCOL_VERSION, JobSpec, schedule
 
-__all__ = ["PROTOCOL_VERSION", "JobSpec"]
+__all__ = ["PROTOCOL_VERSION", "JobSpec", "schedule"]

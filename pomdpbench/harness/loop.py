@@ -21,6 +21,7 @@ from types import FrameType
 from typing import Any
 
 import gymnasium
+import numpy as np
 import torch
 
 from pomdpbench.agents.protocol import Agent, AgentContext, AgentInput, Transition
@@ -41,6 +42,7 @@ from pomdpbench.harness.seeding import (
     seed_everything,
     set_rng_state,
 )
+from pomdpbench.harness.validation import BLOCK, BoxGuard, action_guard, check_finite_returns
 from pomdpbench.registry import get_task, make_env
 
 
@@ -123,48 +125,62 @@ def _train(
     started: float,
 ) -> None:
     encoder = ActionEncoder(env.action_space)
+    guard = action_guard(env.action_space, first_step=state.env_step)
     privileged = bool(agent.wants_privileged)
     known = set(job.known_eval_steps)
-    act, observe, update, step = agent.act, agent.observe, agent.update, env.step
+    schedule = set(job.eval_schedule)
+    act, observe, update, step, accept = (
+        agent.act,
+        agent.observe,
+        agent.update,
+        env.step,
+        guard.accept,
+    )
     wall_before = state.wall_time_s
     last_checkpoint = time.perf_counter()
     last_beat, beat_step = time.perf_counter(), state.env_step
     train_metrics: dict[str, float] = {}
 
-    def run_eval() -> None:
+    def run_eval(may_checkpoint: bool = True) -> None:
         nonlocal last_checkpoint
-        if state.env_step not in known:
-            result = evaluate(
-                agent, eval_env, env_step=state.env_step, episodes=job.eval_episodes,
-                seed=job.seed, eval_index=state.eval_index, deterministic=deterministic_eval,
-                encoder=encoder, privileged=privileged,
-            )  # fmt: skip
-            wall = wall_before + time.perf_counter() - started
-            sink(ev.Evaluated(job.run_key, result, wall, dict(train_metrics)))
-        state.eval_index += 1
         now = time.perf_counter()
         due = now - last_checkpoint >= job.checkpoint_every_s
-        if run_dir is not None and due and 0 < state.env_step < job.budget:
+        if may_checkpoint and run_dir is not None and due and 0 < state.env_step < job.budget:
+            # before the evaluation: a run resumed here evaluates this step again from the
+            # very state an uninterrupted run evaluated it from
             state.wall_time_s = wall_before + now - started
             state.rng = rng_state()
             save_checkpoint(run_dir, agent, state)
             sink(ev.Checkpointed(job.run_key, state.env_step))
             last_checkpoint = time.perf_counter()
+        if state.env_step not in known:
+            result = evaluate(
+                agent, eval_env, env_step=state.env_step, episodes=job.eval_episodes,
+                seed=job.seed, eval_index=job.eval_index(state.env_step),
+                deterministic=deterministic_eval, encoder=encoder, privileged=privileged,
+            )  # fmt: skip
+            check_finite_returns(result.returns, state.env_step)
+            wall = wall_before + time.perf_counter() - started
+            sink(ev.Evaluated(job.run_key, result, wall, dict(train_metrics)))
+        state.eval_index = job.eval_index(state.env_step) + 1
 
     if state.env_step == 0:
         obs, info = env.reset(seed=job.seed)
     else:
         obs, info = env.reset(seed=resume_env_seed(job.seed, state.env_step))
-    if state.env_step == 0 or (
-        state.env_step % job.eval_every == 0 and state.env_step not in known
-    ):  # the first evaluation, or one that an interrupt cut short
-        run_eval()
+    if state.env_step in schedule and state.env_step not in known:
+        run_eval(may_checkpoint=False)  # the first evaluation, or the one a resume starts at
     budget, encode, zero, new = job.budget, encoder.encode, encoder.zero, tuple.__new__
     env_step = state.env_step  # a local counter: this loop runs billions of times in a sweep
     next_eval = min(budget, (env_step // job.eval_every + 1) * job.eval_every)
     agent_state = agent.initial_state()
     prev_action, prev_reward, episode_start = zero, 0.0, True
     priv = info.get("state") if privileged else None
+    # Box actions: BoxGuard.accept inlined with a local row counter (a method call per step
+    # would cost more than the check itself); other spaces call accept.
+    box = isinstance(guard, BoxGuard)
+    block = guard.block if isinstance(guard, BoxGuard) else np.zeros(0)
+    shape, filled, ndarray = tuple(getattr(guard, "shape", ())), 0, np.ndarray
 
     with _sigterm_as_interrupt():
         try:
@@ -172,6 +188,16 @@ def _train(
                 # tuple.__new__ builds the NamedTuples without their Python-level __new__.
                 inp = new(AgentInput, (obs, prev_action, prev_reward, episode_start, priv))
                 action, agent_state = act(inp, agent_state, False)
+                if box:
+                    if type(action) is not ndarray or action.shape != shape:
+                        action = guard.convert(action, filled)  # type: ignore[union-attr]
+                    block[filled] = action
+                    filled += 1
+                    if filled == BLOCK:
+                        guard.check(filled)
+                        filled = 0
+                else:
+                    action = accept(action)
                 next_obs, reward, terminated, truncated, info = step(action)
                 reward = float(reward)
                 next_priv = info.get("state") if privileged else None
@@ -191,6 +217,8 @@ def _train(
                     obs, priv = next_obs, next_priv
                     prev_action, prev_reward, episode_start = encode(action), reward, False
                 if env_step == next_eval:
+                    guard.check(filled)  # no evaluation is reported after an invalid action
+                    filled = 0
                     state.env_step = env_step
                     run_eval()
                     next_eval = min(budget, next_eval + job.eval_every)
@@ -202,6 +230,7 @@ def _train(
                         last_beat, beat_step = now, env_step
         finally:
             state.env_step = env_step
+            guard.check(filled)  # an invalid action explains a failure better than its effect
 
     state.wall_time_s = wall_before + time.perf_counter() - started
     sink(ev.Finished(job.run_key, state.env_step, state.wall_time_s))

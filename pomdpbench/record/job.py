@@ -18,6 +18,14 @@ PROTOCOL_VERSION = 1
 """Bump when the harness changes in a way that can change scores (e.g. the eval seeding)."""
 
 
+def schedule(budget: int, eval_every: int) -> tuple[int, ...]:
+    """The evaluation steps of a run: 0, every ``eval_every`` steps, and the budget."""
+    steps = list(range(0, budget + 1, eval_every))
+    if steps[-1] != budget:
+        steps.append(budget)
+    return tuple(steps)
+
+
 @dataclass(frozen=True)
 class JobSpec:
     """Everything a worker needs to run (or resume) one run."""
@@ -43,9 +51,13 @@ class JobSpec:
     checkpoint_every_s: float = 300.0
     """Checkpoint at an evaluation point when this long has passed since the last one."""
     known_eval_steps: tuple[int, ...] = ()
-    """Evaluation steps already stored (a resumed run does not evaluate them again)."""
+    """Evaluation steps already stored (a resumed run does not evaluate them again); the sweep
+    passes only steps before the checkpoint it resumes from."""
     resume: bool = False
     progress_every_s: float = 1.0
+    protocol_override: str | None = None
+    """``--eval-every``/``--eval-episodes`` values that differ from the suite's protocol, as
+    ``"eval_every=500, eval_episodes=2"``; part of the run's identity."""
 
     @property
     def identity(self) -> dict[str, Any]:
@@ -61,6 +73,8 @@ class JobSpec:
             "eval_episodes": self.eval_episodes,
             "seed": self.seed,
             "protocol_version": PROTOCOL_VERSION,
+            # only when set, so the runs of the suite's protocol keep their keys
+            **({"protocol_override": self.protocol_override} if self.protocol_override else {}),
         }
 
     @property
@@ -68,6 +82,19 @@ class JobSpec:
         """A stable hash of :attr:`identity`."""
         canonical = json.dumps(self.identity, sort_keys=True, default=str)
         return hashlib.sha256(canonical.encode()).hexdigest()[:20]
+
+    @property
+    def eval_schedule(self) -> tuple[int, ...]:
+        """Every step the protocol evaluates at: 0, each ``eval_every``, and the budget."""
+        return schedule(self.budget, self.eval_every)
+
+    def eval_index(self, env_step: int) -> int:
+        """Which evaluation round of the schedule ``env_step`` is (fixes its episode seeds).
+
+        Derived from the step, not counted, so an evaluation re-run after a resume faces the
+        same starting states as in an uninterrupted run.
+        """
+        return -(-env_step // self.eval_every)
 
     @property
     def label(self) -> str:

@@ -2,8 +2,9 @@
 
 The default is an embedded SQLite file, ``pomdpbench.db`` in the working directory; any
 SQLAlchemy URL works (``postgresql://user@host/db`` for a shared leaderboard). Opening checks
-the schema version and never modifies a database of another version, so nothing is lost.
-SQLite files use WAL journaling so the leaderboard can read while a sweep writes.
+the schema version and never modifies a database of another version, so nothing is lost
+(SQLite files are diagnosed read-only first: :mod:`pomdpbench.store.sqlite_file`). SQLite
+files use WAL journaling so the leaderboard can read while a sweep writes.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from pomdpbench.errors import StoreError
 from pomdpbench.store.models import SCHEMA_VERSION, Base, Meta
+from pomdpbench.store.sqlite_file import connect_read_only, inspect_file, sqlite_path
 
 DEFAULT_URL = "sqlite:///pomdpbench.db"
 LOCK_TIMEOUT_S = 10.0
@@ -76,16 +78,26 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 def open_engine(url: str, *, create: bool = True) -> Engine:
     """Connect, check the schema version and create the tables of a new database.
 
+    A SQLite file is diagnosed first through a read-only connection
+    (:mod:`pomdpbench.store.sqlite_file`), so a refused file is left byte-identical; a
+    read-only file is opened read-only when nothing will be written (``create=False``).
+
     Raises:
-        StoreError: unreachable, locked, not a pomdpbench database, or another schema.
+        StoreError: unreachable, locked, damaged, read-only for a write, not a pomdpbench
+            database, or another schema.
     """
-    if not create and url.startswith("sqlite:///") and url != "sqlite:///:memory:":
-        path = url.removeprefix("sqlite:///")
-        if not os.path.exists(path):
-            raise StoreError(
-                f"no results database at {path}: run `pomdpbench run` first, or point --db "
-                "(or POMDPBENCH_DB) at the database you meant"
+    path = sqlite_path(url)
+    if path is not None:
+        state = inspect_file(path, create=create, schema_version=SCHEMA_VERSION,
+                             timeout=LOCK_TIMEOUT_S)  # fmt: skip
+        if state.read_only:
+            return create_engine(
+                "sqlite://", creator=lambda: connect_read_only(path, LOCK_TIMEOUT_S)
             )
+        engine = create_store_engine(url)
+        if not state.exists or not _has_tables(engine, url):
+            with_retry(lambda: _create(engine), url)
+        return engine
     engine = create_store_engine(url)
     try:
         tables = set(inspect(engine).get_table_names())
@@ -104,11 +116,18 @@ def open_engine(url: str, *, create: bool = True) -> Engine:
             )
         with Session(engine) as session:
             row = session.scalar(select(Meta).where(Meta.key == "schema_version"))
-        found = int(row.value) if row is not None else 0
     except OperationalError as exc:
         raise locked_or_unreachable(url, exc) from None
     except SQLAlchemyError as exc:
         raise StoreError(f"cannot open {describe(url)}: {exc.__class__.__name__}: {exc}") from None
+    raw = row.value if row is not None else "0"
+    try:
+        found = int(raw)
+    except ValueError:
+        raise StoreError(
+            f"{describe(url)} has an unreadable schema version {raw!r}: it is damaged or "
+            "not written by pomdpbench; it was left untouched: point --db elsewhere"
+        ) from None
     if found < SCHEMA_VERSION:
         raise StoreError(
             f"{describe(url)} has results schema {found}, older than this pomdpbench's "
@@ -121,6 +140,13 @@ def open_engine(url: str, *, create: bool = True) -> Engine:
             f"{SCHEMA_VERSION}): upgrade pomdpbench to read it"
         )
     return engine
+
+
+def _has_tables(engine: Engine, url: str) -> bool:
+    try:
+        return bool(inspect(engine).get_table_names())
+    except OperationalError as exc:
+        raise locked_or_unreachable(url, exc) from None
 
 
 def _create(engine: Engine) -> None:

@@ -1,8 +1,9 @@
 """SQLAlchemy 2.0 models of the results store.
 
-Three kinds of rows: a :class:`Run` (one agent x task x seed under one protocol, with full
+Four kinds of rows: a :class:`Run` (one agent x task x seed under one protocol, with full
 provenance), its :class:`Evaluation` points, and :class:`ReportedResult` rows transcribed from
-papers, kept apart so they never enter statistics that need per-run scores. Columns use
+papers, kept apart so they never enter statistics that need per-run scores, and the
+:class:`RunLease` that says which sweep owns a run while it trains. Columns use
 portable types only, so the same models work on SQLite and PostgreSQL.
 
 ``SCHEMA_VERSION`` is stored in ``pomdpbench_meta``; bump it with any change to these tables
@@ -17,7 +18,8 @@ from typing import Any
 from sqlalchemy import JSON, DateTime, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+"""2: ``runs.protocol_override`` and the ``run_leases`` table (run ownership)."""
 RUN_STATUSES = ("running", "finished", "failed", "interrupted")
 
 
@@ -66,6 +68,10 @@ class Run(Base):
     budget_steps: Mapped[int]
     eval_every: Mapped[int]
     eval_episodes: Mapped[int]
+    protocol_override: Mapped[str | None] = mapped_column(String(128))
+    """``--eval-every``/``--eval-episodes`` values that differ from the suite's protocol
+    (e.g. ``"eval_episodes=2"``); None for the suite's own protocol. Runs with an override are
+    never pooled with the suite's."""
     metric: Mapped[str] = mapped_column(String(16))
     protocol_version: Mapped[int]
     task_spec: Mapped[dict[str, Any]]
@@ -136,3 +142,21 @@ class ReportedResult(Base):
     stderr: Mapped[float | None]
     n_seeds: Mapped[int | None]
     note: Mapped[str | None] = mapped_column(Text)
+
+
+class RunLease(Base):
+    """The sweep process that owns a run while it trains (one owner at a time).
+
+    Taken before a worker starts, renewed by the owner's heartbeat, dropped when the run ends.
+    A lease whose owner died (same host, no such pid) or whose heartbeat is older than
+    :data:`pomdpbench.store.leases.LEASE_TTL_S` is stale and may be taken over.
+    """
+
+    __tablename__ = "run_leases"
+
+    run_key: Mapped[str] = mapped_column(String(40), primary_key=True)
+    owner_host: Mapped[str] = mapped_column(String(256))
+    owner_pid: Mapped[int]
+    acquired_at: Mapped[float]
+    """Unix time, like the heartbeat (plain floats compare the same on every backend)."""
+    heartbeat_at: Mapped[float]

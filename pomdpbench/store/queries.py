@@ -28,6 +28,10 @@ RUN_COLUMNS = (
 )  # fmt: skip
 """The run columns of a suite table (provenance blobs come from :func:`run_provenance`)."""
 
+SUITE_PROTOCOL = Run.protocol_override.is_(None)
+"""Runs made with ``--eval-every``/``--eval-episodes`` overrides are never pooled with the
+suite's protocol (``pomdpbench results`` lists them, with their override)."""
+
 
 def suite_tier_counts(engine: Engine) -> pd.DataFrame:
     """Runs per suite, tier and status: what the leaderboard offers to pick from."""
@@ -43,7 +47,7 @@ def suite_runs(engine: Engine, suite: str, tier: str) -> pd.DataFrame:
     """Every run of ``suite`` in ``tier``, whatever its status, one row per run."""
     query = (
         select(*RUN_COLUMNS)
-        .where(Run.suite == suite, Run.tier == tier)
+        .where(Run.suite == suite, Run.tier == tier, SUITE_PROTOCOL)
         .order_by(Run.agent, Run.task, Run.seed, Run.id)
     )
     with engine.connect() as connection:
@@ -67,7 +71,7 @@ def suite_evaluations(engine: Engine, suite: str, tier: str) -> pd.DataFrame:
             Evaluation.success_rate,
         )  # fmt: skip
         .join(Run, Run.id == Evaluation.run_id)
-        .where(Run.suite == suite, Run.tier == tier, Run.status == "finished")
+        .where(Run.suite == suite, Run.tier == tier, Run.status == "finished", SUITE_PROTOCOL)
         .order_by(Evaluation.run_id, Evaluation.env_step)
     )
     with engine.connect() as connection:

@@ -7,19 +7,22 @@ stored evaluations, so a run resumed across processes is scored from its whole c
 
 from __future__ import annotations
 
+import math
 import os
 import socket
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, delete, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from pomdpbench.record import events as ev
-from pomdpbench.record.job import PROTOCOL_VERSION, JobSpec
+from pomdpbench.record.job import PROTOCOL_VERSION, JobSpec, schedule
 from pomdpbench.record.scoring import area_under_curve, final_score
 from pomdpbench.registry.specs import TaskSpec
+from pomdpbench.store import leases
 from pomdpbench.store.database import database_url, open_engine, with_retry
 from pomdpbench.store.models import Evaluation, Run, utcnow
 
@@ -50,6 +53,10 @@ class RunSummary:
     error: str | None
     host: str
     pid: int | None
+    eval_every: int = 0
+    eval_episodes: int = 0
+    protocol_override: str | None = None
+    """Set when ``--eval-every``/``--eval-episodes`` changed the suite's protocol."""
 
     def to_json(self) -> dict[str, Any]:
         """The JSON object ``pomdpbench results --json`` prints for this run."""
@@ -137,7 +144,8 @@ class Store:
                     agent_config=job.config, config_hash=job.config_hash, task=task.id,
                     task_version=task.version, suite=job.suite, tier=job.tier, seed=job.seed,
                     budget_steps=job.budget, eval_every=job.eval_every,
-                    eval_episodes=job.eval_episodes, metric=task.metric,
+                    eval_episodes=job.eval_episodes, protocol_override=job.protocol_override,
+                    metric=task.metric,
                     protocol_version=PROTOCOL_VERSION, task_spec=task.to_json(),
                     status="running", **provenance,
                 )  # fmt: skip
@@ -158,6 +166,56 @@ class Store:
             return  # display only: a write per heartbeat would cost more than it tells
         self._write(lambda session: _apply(session, event))
 
+    def take_lease(self, run_key: str) -> tuple[bool, leases.Owner | None]:
+        """Own ``run_key`` before training it (see :func:`pomdpbench.store.leases.take`)."""
+        try:
+            taken: tuple[bool, leases.Owner | None] = self._write(
+                lambda session: leases.take(session, run_key)
+            )
+        except IntegrityError:  # another sweep took the first lease at the same moment
+            with Session(self.engine) as session:
+                return False, leases.owner(session, run_key)
+        return taken
+
+    def renew_leases(self, run_keys: Sequence[str]) -> None:
+        """Heartbeat: this sweep still owns ``run_keys``."""
+        if run_keys:
+            self._write(lambda session: leases.renew(session, list(run_keys)))
+
+    def release_leases(self, run_keys: Sequence[str] | None = None) -> None:
+        """Give up this process's leases (of ``run_keys``, or all)."""
+        keys = None if run_keys is None else list(run_keys)
+        self._write(lambda session: leases.release(session, keys))
+
+    def discard_evaluations(self, run_key: str, from_step: int) -> int:
+        """Delete the run's evaluations at ``from_step`` and later (a resume redoes them)."""
+
+        def action(session: Session) -> int:
+            run = session.scalar(select(Run).where(Run.run_key == run_key))
+            if run is None:
+                return 0
+            doomed = session.execute(
+                delete(Evaluation).where(
+                    Evaluation.run_id == run.id, Evaluation.env_step >= from_step
+                )
+            )
+            run.env_steps = min(run.env_steps, from_step)
+            return int(getattr(doomed, "rowcount", 0) or 0)
+
+        count: int = self._write(action)
+        return count
+
+    def fail_run(self, run_key: str, reason: str) -> None:
+        """Mark a run failed with ``reason`` (e.g. an event the store refused)."""
+
+        def action(session: Session) -> None:
+            run = session.scalar(select(Run).where(Run.run_key == run_key))
+            if run is not None:
+                run.status = "failed"
+                run.error = reason
+
+        self._write(action)
+
     def mark_interrupted(self, run_keys: Sequence[str], reason: str = "") -> None:
         """Mark runs whose process went away without reporting as interrupted."""
 
@@ -175,11 +233,20 @@ def _apply(session: Session, event: ev.Event) -> None:
     run = session.scalar(select(Run).where(Run.run_key == event.run_key))
     if run is None:
         raise KeyError(f"event for unknown run {event.run_key}")
+    if run.status != "running":
+        return  # a run the store already closed (e.g. failed for a refused evaluation)
     if isinstance(event, ev.Started):
-        run.status = "running"
         run.started_at = run.started_at or utcnow()
     elif isinstance(event, ev.Evaluated):
         result = event.result
+        values = (*result.returns, result.std_return, result.mean_length)
+        if not all(math.isfinite(v) for v in values):
+            run.status = "failed"
+            run.error = (
+                f"the evaluation at step {result.env_step} has non-finite values "
+                f"(returns {list(result.returns)[:5]}): the run cannot be scored"
+            )
+            return
         exists = session.scalar(
             select(Evaluation.id).where(
                 Evaluation.run_id == run.id, Evaluation.env_step == result.env_step
@@ -206,9 +273,23 @@ def _apply(session: Session, event: ev.Event) -> None:
         run.checkpoint_step = event.env_step
     elif isinstance(event, ev.Finished):
         session.flush()
+        stored = list(session.scalars(select(Evaluation).where(Evaluation.run_id == run.id)))
+        missing = sorted(
+            set(schedule(run.budget_steps, run.eval_every)) - {e.env_step for e in stored}
+        )
+        if missing:  # a run with a gap in its schedule is never finished
+            shown = ", ".join(str(step) for step in missing[:5])
+            run.status = "failed"
+            run.error = (
+                f"evaluation schedule incomplete: no evaluation at step(s) {shown}"
+                f"{' ...' if len(missing) > 5 else ''} ({len(missing)} missing): rerun the "
+                "same command to redo the run"
+            )
+            run.env_steps = event.env_steps
+            return
         points = [
             (e.env_step, e.success_rate if run.metric == "success" else e.mean_return)
-            for e in session.scalars(select(Evaluation).where(Evaluation.run_id == run.id))
+            for e in stored
         ]
         clean = [(s, float(v)) for s, v in points if v is not None]
         fraction = float(run.task_spec.get("final_fraction", 0.05))
@@ -235,5 +316,6 @@ def _summary(run: Run) -> RunSummary:
         seed=run.seed, status=run.status, env_steps=run.env_steps, budget_steps=run.budget_steps,
         final_score=run.final_score, auc=run.auc, metric=run.metric,
         wall_time_s=run.wall_time_s, steps_per_s=run.steps_per_s, error=run.error,
-        host=run.host, pid=run.pid,
+        host=run.host, pid=run.pid, eval_every=run.eval_every, eval_episodes=run.eval_episodes,
+        protocol_override=run.protocol_override,
     )  # fmt: skip

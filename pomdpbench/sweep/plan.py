@@ -40,10 +40,22 @@ class SweepRequest:
     checkpoint_every_s: float = 300.0
 
 
-def resolve_protocol(task: TaskSpec, request: SweepRequest) -> tuple[str, TierProtocol]:
-    """The tier name and protocol of ``task`` under the request's tier and overrides."""
+def resolve_protocol(task: TaskSpec, request: SweepRequest) -> tuple[str, TierProtocol, str | None]:
+    """The tier, protocol and protocol override of ``task`` under the request.
+
+    ``--steps N`` makes the tier ``custom``. ``--eval-every``/``--eval-episodes`` keep the tier
+    (its seeds and its ``[tier.*]`` config layer) and are recorded as the run's protocol
+    override, part of its identity, so such runs are never pooled with the suite's protocol.
+    """
     if request.steps is not None and request.tier is not None:
         raise ConfigError("give either --budget TIER or --steps N, not both")
+    for flag, value in (("--eval-every", request.eval_every),
+                        ("--eval-episodes", request.eval_episodes)):  # fmt: skip
+        if value is not None and value < 1:
+            raise ConfigError(
+                f"{flag} must be a positive number, got {value}: leave it out to use the "
+                "suite's protocol"
+            )
     tier = request.tier or ("custom" if request.steps is not None else "smoke")
     if tier != "custom" and tier not in TIERS:
         raise UnknownIdError("budget tier", tier, TIERS, hint="choose full, short or smoke")
@@ -57,14 +69,19 @@ def resolve_protocol(task: TaskSpec, request: SweepRequest) -> tuple[str, TierPr
             )
         budget = request.steps
         eval_every = max(1, min(base.eval_every, budget // 10))
-    if request.eval_every is not None or request.eval_episodes is not None:
-        tier = "custom"  # a changed protocol is never mixed with a named tier
+    override = []
+    if request.eval_every is not None and request.eval_every != eval_every:
+        override.append(f"eval_every={request.eval_every}")
+    if request.eval_episodes is not None and request.eval_episodes != base.eval_episodes:
+        override.append(f"eval_episodes={request.eval_episodes}")
     protocol = TierProtocol(
         budget=budget,
-        eval_every=request.eval_every or eval_every,
-        eval_episodes=request.eval_episodes or base.eval_episodes,
+        eval_every=request.eval_every if request.eval_every is not None else eval_every,
+        eval_episodes=(
+            request.eval_episodes if request.eval_episodes is not None else base.eval_episodes
+        ),
     )
-    return tier, protocol
+    return tier, protocol, ", ".join(override) or None
 
 
 def plan(request: SweepRequest) -> list[JobSpec]:
@@ -86,7 +103,7 @@ def plan(request: SweepRequest) -> list[JobSpec]:
     config_dir = spec.config_dir or (spec.id if spec.source != "entry point" else None)
     jobs: list[JobSpec] = []
     for task in tasks:
-        tier, protocol = resolve_protocol(task, request)
+        tier, protocol, override = resolve_protocol(task, request)
         config = resolve_config(config_dir, task.suite, task.id, tier, request.overrides)
         config_cls = getattr(factory, "Config", None)
         if config_cls is not None:
@@ -97,7 +114,7 @@ def plan(request: SweepRequest) -> list[JobSpec]:
                 task=task.id, suite=task.suite, tier=tier, seed=seed, budget=protocol.budget,
                 eval_every=protocol.eval_every, eval_episodes=protocol.eval_episodes,
                 config=config, config_dir=config_dir, device=request.device, threads=threads,
-                checkpoint_every_s=request.checkpoint_every_s,
+                checkpoint_every_s=request.checkpoint_every_s, protocol_override=override,
             )  # fmt: skip
             jobs.append(_with_checkpoint_dir(job, request.checkpoint_root))
     return jobs

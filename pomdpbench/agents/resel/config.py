@@ -7,7 +7,9 @@ Sources: RESeL (Luo et al., NeurIPS 2024) Table 2 and App. D.3, and the public l
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+from pomdpbench.agents.config import at_least, fraction, positive
 
 
 @dataclass(frozen=True)
@@ -18,32 +20,32 @@ class ReselConfig:
     """
 
     # ------------------------------------------------------------------ architecture (App. D.3.2)
-    pre_encoder_size: int = 128
+    pre_encoder_size: int = field(default=128, metadata=at_least(1))
     """Width of each one-layer pre-encoder (current obs, last obs, last action, last reward)."""
-    encoder_hidden: tuple[int, ...] = (256,)
+    encoder_hidden: tuple[int, ...] = field(default=(256,), metadata=at_least(1))
     """MLP before the sequence core (ELU); its last width is the core's width (256; Key-to-Door:
     three layers)."""
-    embedding_size: int = 128
+    embedding_size: int = field(default=128, metadata=at_least(1))
     """Linear layer after the core: the context embedding."""
-    mamba_state: int = 64
+    mamba_state: int = field(default=64, metadata=at_least(1))
     """Mamba state size (``smamba_b1_c8_s64_ff``)."""
-    mamba_conv: int = 8
+    mamba_conv: int = field(default=8, metadata=at_least(0))
     """Width of Mamba's causal convolution; 0 removes it (Key-to-Door)."""
-    mamba_expand: int = 2
+    mamba_expand: int = field(default=2, metadata=at_least(1))
     """Mamba expansion factor (the Mamba default the RESeL code keeps)."""
-    mamba_blocks: int = 1
+    mamba_blocks: int = field(default=1, metadata=at_least(1))
     """Mamba blocks (4 for Key-to-Door 500)."""
     mamba_feedforward: bool = True
     """Position-wise feed-forward after the blocks (all tasks but Key-to-Door)."""
-    transformer_heads: int = 8
+    transformer_heads: int = field(default=8, metadata=at_least(1))
     """Attention heads (``cgpt_h8_l4`` in ``gen_tmuxp_gpt_pomdp.py``)."""
-    transformer_layers: int = 4
+    transformer_layers: int = field(default=4, metadata=at_least(1))
     """Decoder layers (``cgpt_h8_l4``)."""
-    head_hidden: tuple[int, ...] = (256, 256)
+    head_hidden: tuple[int, ...] = field(default=(256, 256), metadata=at_least(1))
     """Hidden layers of the MLP policy and of each critic head (Sec. 4.1)."""
-    ensemble_size: int = 8
+    ensemble_size: int = field(default=8, metadata=at_least(1))
     """Critic heads (REDQ ensemble; App. C.1)."""
-    target_heads: int = 2
+    target_heads: int = field(default=2, metadata=at_least(1))
     """Heads whose minimum forms the target (REDQ's M; ``redq_m=2``)."""
     reward_input: bool = False
     """Feed the last reward to the encoders (True for the meta-RL tasks, Table 2)."""
@@ -54,38 +56,38 @@ class ReselConfig:
     (``SAC._init_sample_hidden``); the paper's Algorithm 1 starts from zeros (line 4)."""
 
     # ------------------------------------------------------------------ optimization (Table 2)
-    policy_lr: float = 3e-4
+    policy_lr: float = field(default=3e-4, metadata=positive())
     """Learning rate of the policy's layers outside the context encoder."""
-    value_lr: float = 1e-3
+    value_lr: float = field(default=1e-3, metadata=positive())
     """Learning rate of the critic's layers outside the context encoder."""
-    policy_encoder_lr: float = 1e-5
+    policy_encoder_lr: float = field(default=1e-5, metadata=positive())
     """Learning rate of the policy's context encoder (MLP, core, MLP): ``LR_CE``."""
-    value_encoder_lr: float = 1e-5
+    value_encoder_lr: float = field(default=1e-5, metadata=positive())
     """Learning rate of the critic's context encoder (the launchers set it to the policy's)."""
-    alpha_lr: float = 1e-4
+    alpha_lr: float = field(default=1e-4, metadata=positive())
     """Learning rate of log alpha."""
-    gamma: float = 0.99
-    target_update_factor: float = 0.995
+    gamma: float = field(default=0.99, metadata=fraction())
+    target_update_factor: float = field(default=0.995, metadata=fraction())
     """Soft update ``target <- 0.995 target + 0.005 online`` after every critic step."""
-    batch_size: int = 1999
+    batch_size: int = field(default=1999, metadata=at_least(1))
     """Minimum transitions per batch, made of whole trajectories (the launchers' 1999: two
     1000-step trajectories; Table 2 rounds it to 2000)."""
-    buffer_size: int = 1_000_000
+    buffer_size: int = field(default=1_000_000, metadata=at_least(1))
     """Replay capacity in transitions; whole trajectories are evicted oldest first."""
-    learning_starts: int = 5000
+    learning_starts: int = field(default=5000, metadata=at_least(0))
     """Uniform random actions before learning; the episode in progress is finished first."""
-    policy_update_every: int = 2
+    policy_update_every: int = field(default=2, metadata=at_least(1))
     """Critic updates per policy and temperature update (Algorithm 1, line 23)."""
-    target_entropy_ratio: float = 1.0
+    target_entropy_ratio: float = field(default=1.0, metadata=at_least(0))
     """Target entropy ``-ratio * |A|`` (continuous actions)."""
     log_alpha_max: float = 1.0
     """log alpha is clamped to at most this after each step (the RESeL code)."""
-    discrete_alpha: float = 0.2
+    discrete_alpha: float = field(default=0.2, metadata=at_least(0))
     """Fixed temperature for discrete actions (the RESeL code turns auto-tuning off there)."""
     q_value_guard: bool = True
     """Clamp bootstrapped values to the running range of past targets (the RESeL code's
     ``QValueGuard``; not in the paper)."""
-    metrics_every: int = 1000
+    metrics_every: int = field(default=1000, metadata=at_least(1))
     """Report losses every this many updates."""
 
     @property
