@@ -123,7 +123,7 @@ def test_sweep_exit_status_names_the_runs_that_did_not_finish(cli: Any, db_url: 
 
 
 def test_a_protocol_override_is_shown_and_never_pooled(cli: Any, db_url: str) -> None:
-    from pomdpbench.stats import query
+    from pomdpbench.store import queries as query
     from pomdpbench.store.database import open_engine
 
     base = ("run", "--agent", "random", "--task", "CartPole-V-v0", "--budget", "smoke")
