@@ -9,8 +9,10 @@ What docs/protocol.md promises, and this test checks after the tenth rerun:
   from a checkpoint reproduces the uninterrupted run exactly (for a learning agent only a run
   that restarted from step 0 does, see docs/protocol.md).
 
-The first five kills hit the parent only (the kernel ends the workers); the last five the parent
-and its workers together. About three minutes on a loaded two-core machine.
+The first kill lands while the sweep starts, the others at random moments of training (0.3 to
+6 s after the workers appear). The first five kills hit the parent only (the kernel ends the
+workers); the last five the parent and its workers together. About five minutes on a loaded
+two-core machine.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from pathlib import Path
 
 import pytest
 from conftest import run_cli_subprocess
-from test_lifetime import descendants, wait_gone
+from test_lifetime import children_of, descendants, wait_gone
 
 ARGS = [
     "run", "--agent", "random", "--task", "Pendulum-V-v0", "CartPole-V-v0", "--seeds", "0", "1",
@@ -36,6 +38,16 @@ ARGS = [
 ]  # fmt: skip
 SCHEDULE = list(range(0, 40001, 4000))
 KILLS = 10
+
+
+def workers_of(pid: int) -> list[int]:
+    """The sweep's job processes (not multiprocessing's resource tracker)."""
+    found = []
+    for child in children_of(pid):
+        with contextlib.suppress(OSError):
+            if b"spawn_main" in Path(f"/proc/{child}/cmdline").read_bytes():
+                found.append(child)
+    return found
 
 
 def stored(db: Path) -> dict[tuple[str, int], dict[str, object]]:
@@ -67,7 +79,8 @@ def test_kill_9_at_random_moments_then_rerun_gives_the_uninterrupted_results(
 
     chaos = tmp_path / "chaos"
     chaos.mkdir()
-    moments = random.Random(11).sample([x / 2 for x in range(2, 30)], KILLS)
+    # seconds after the workers appear (the first kill lands while the sweep is still starting)
+    moments = [-1.0, *(round(random.Random(11 + k).uniform(0.3, 6.0), 1) for k in range(KILLS - 1))]
     env = {k: v for k, v in os.environ.items() if k != "POMDPBENCH_DB"}
     mid_sweep = 0  # kills that found evaluations stored and runs unfinished
     for kill, moment in enumerate(moments):
@@ -75,7 +88,15 @@ def test_kill_9_at_random_moments_then_rerun_gives_the_uninterrupted_results(
             [sys.executable, "-m", "pomdpbench", *ARGS], cwd=chaos, env=env,
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
         )  # fmt: skip
-        time.sleep(moment)
+        if moment < 0:
+            time.sleep(1.0)
+        else:
+            deadline = time.monotonic() + 120
+            while sweep.poll() is None and time.monotonic() < deadline:
+                if workers_of(sweep.pid):
+                    break
+                time.sleep(0.1)
+            time.sleep(moment)
         family = descendants(sweep.pid)
         os.kill(sweep.pid, signal.SIGKILL)
         if kill >= KILLS // 2:

@@ -52,21 +52,34 @@ def children_of(pid: int) -> list[int]:
     return found
 
 
-PARENT = """
-import sys, time
-from pomdpbench.sweep.lifetime import popen_tied_to_parent
+# The module is loaded from its file, not through the pomdpbench package: these children need
+# nothing else, and importing the package (every task) would cost seconds per process.
+LOAD = (
+    "import importlib.util as u, sys\n"
+    f"spec = u.spec_from_file_location('lifetime', {str(REPO / 'pomdpbench/sweep/lifetime.py')!r})\n"
+    "lifetime = u.module_from_spec(spec); spec.loader.exec_module(lifetime)\n"
+)
+PARENT = (
+    LOAD
+    + """
+import time
+popen_tied_to_parent = lifetime.popen_tied_to_parent
 child = popen_tied_to_parent(["sleep", "60"])
 print(child.pid, flush=True)
 time.sleep(60)
 """
+)
 
-WATCHED = """
-import os, sys, time
-from pomdpbench.sweep.lifetime import die_with_parent
+WATCHED = (
+    LOAD
+    + """
+import time
+die_with_parent = lifetime.die_with_parent
 die_with_parent(int(sys.argv[1]))
 print("armed", flush=True)
 time.sleep(60)
 """
+)
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
@@ -101,9 +114,8 @@ def test_a_worker_dies_with_its_parent() -> None:
 
 
 def test_a_worker_whose_parent_already_died_exits_at_once() -> None:
-    code = (
-        "from pomdpbench.sweep.lifetime import die_with_parent\n"
-        "die_with_parent(1)\n"  # pid 1 is not our parent: as if the parent died before
+    code = LOAD + (
+        "lifetime.die_with_parent(1)\n"  # pid 1 is not our parent: as if the parent died before
         "print('still here')\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)

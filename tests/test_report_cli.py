@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import socket
-import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +10,7 @@ import pandas as pd
 import pytest
 from stats_fixtures import SUITE, build_fixture_db
 
+from pomdpbench.cli import leaderboard_cmd
 from pomdpbench.paths import leaderboard_dir
 from pomdpbench.stats.board import build_board
 from pomdpbench.store import queries as query
@@ -67,11 +67,11 @@ def test_leaderboard_command_starts_streamlit_on_the_app(
     url, _ = build_fixture_db(tmp_path / "fixture.db")
     calls: list[tuple[list[str], dict[str, str]]] = []
 
-    def fake_call(command: list[str], env: dict[str, str]) -> int:
+    def fake_serve(command: list[str], env: dict[str, str]) -> int:
         calls.append((command, env))
         return 0
 
-    monkeypatch.setattr(subprocess, "call", fake_call)
+    monkeypatch.setattr(leaderboard_cmd, "serve", fake_serve)
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]

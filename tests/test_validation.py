@@ -136,6 +136,7 @@ def test_an_event_the_store_refuses_fails_that_run_and_the_sweep_goes_on(
     assert failed is not None and "NOT NULL constraint failed" in (failed.error or "")
 
 
+@pytest.mark.slow  # two worker processes: about 25 s on a loaded two-core machine
 def test_two_worker_sweep_with_a_nan_agent_fails_that_run_only(cli: Any, db_url: str) -> None:
     result = cli(
         "run", "--agent", "helper_agents:Misbehaving", "--task", "Pendulum-V-v0", "--steps", "400",
