@@ -106,7 +106,9 @@ def test_read_commands_write_nothing_and_say_when_the_figures_are_old(
     assert cli("results", "--db", url, "--json").status == 0
     listed = cli("reported", "--suite", "mdp", "--db", url, "--json")
     assert listed.status == 0 and json.loads(listed.out.split("\n", 1)[1]) == []
-    monkeypatch.setattr(subprocess, "call", lambda command, env: 0)  # no server: the checks
+    from pomdpbench.cli import leaderboard_cmd
+
+    monkeypatch.setattr(leaderboard_cmd, "serve", lambda command, env: 0)  # no server: the checks
     assert cli("leaderboard", "--db", url, "--port", str(free_port())).status == 0
     monkeypatch.setenv("POMDPBENCH_DB", url)
     page = AppTest.from_file(str(leaderboard_dir() / "app.py"), default_timeout=120).run()
