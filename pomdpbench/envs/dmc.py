@@ -1,0 +1,195 @@
+"""Entry point of the ``dmc`` suite: a DeepMind Control task through Shimmy, partly observed.
+
+The base environment is Farama Shimmy's Gymnasium port of a dm_control suite task
+(``dm_control/<domain>-<task>-v0``, Shimmy's ``DmControlCompatibilityV0``),
+which returns dm_control's dict of named arrays, ends episodes at dm_control's own time limit as
+a truncation and seeds the task's random state from ``reset(seed=...)``. On top of it one layer,
+:class:`DmControlTask`, does what RESeL's tasks get from ``dmc2gym`` (the fork of
+zhihanyang2022/dmc2gym that ``envs/yang_domains`` of FanmingL/Recurrent-Offpolicy-RL calls,
+``dmc2gym/wrappers.py`` ``DMCWrapper``):
+
+* flattens the observation in dm_control's key order and keeps the entries of the groups the
+  policy sees (:mod:`pomdpbench.envs.dmc_layout`);
+* repeats each action ``frame_skip`` times and sums the rewards (``DMCWrapper.step``), stopping
+  early at the episode's end;
+* optionally appends the previous action to the observation, zeros after reset
+  (``track_prev_action=True``; the appended action is the one sent to dm_control);
+* maps actions from [-1, 1] linearly onto the base bounds after clipping (``_convert_action``;
+  the original asserts instead of clipping).
+
+One layer does all of it so a step pays for one Python call over Shimmy's.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import warnings
+from collections.abc import Iterator, Sequence
+from typing import Any, SupportsFloat
+
+import gymnasium
+import numpy as np
+from gymnasium import spaces
+
+from pomdpbench.envs.base import make_base_env
+from pomdpbench.envs.dmc_layout import flat_size, groups_of, observation_indices
+from pomdpbench.errors import ConfigError
+
+
+class DmControlTask(gymnasium.Wrapper[np.ndarray, np.ndarray, Any, Any]):
+    """Flat, masked, frame-skipped view of a Shimmy dm_control environment.
+
+    Args:
+        env: a Shimmy ``DmControlCompatibilityV0`` environment (dict observations).
+        keys: dm_control's observation keys in its own order (the flattening order).
+        kept: indices of the flat observation the policy sees, ascending.
+        frame_skip: how many times each action is repeated (rewards summed).
+        previous_action: append the previous action to the observation.
+    """
+
+    def __init__(
+        self,
+        env: gymnasium.Env[Any, Any],
+        keys: Sequence[str],
+        kept: Sequence[int],
+        *,
+        frame_skip: int = 1,
+        previous_action: bool = False,
+    ) -> None:
+        super().__init__(env)
+        if frame_skip < 1:
+            raise ConfigError(f"frame_skip must be at least 1, got {frame_skip}")
+        base_action = env.action_space
+        if not isinstance(base_action, spaces.Box):
+            raise TypeError(f"dm_control tasks have Box actions, got {base_action}")
+        self.frame_skip = frame_skip
+        self._base: Any = env  # Shimmy's env: dict observations
+        self.previous_action = previous_action
+        self.kept = np.asarray(kept, dtype=np.int64)
+        self._parts = _key_parts(env, keys, self.kept)
+        half_span = 0.5 * (base_action.high.astype(np.float64) - base_action.low)
+        self._scale = half_span
+        self._offset = base_action.low + half_span
+        self._identity = bool(np.all(base_action.low == -1.0) and np.all(base_action.high == 1.0))
+        self._base_dtype = base_action.dtype
+        self._last_action = np.zeros(base_action.shape, dtype=np.float64)
+        size = len(self.kept) + (base_action.shape[0] if previous_action else 0)
+        self.observation_space = spaces.Box(-np.inf, np.inf, shape=(size,), dtype=np.float32)
+        self.action_space = spaces.Box(-1.0, 1.0, shape=base_action.shape, dtype=np.float32)
+
+    def _observe(self, obs: dict[str, Any]) -> np.ndarray:
+        pieces = [
+            np.ravel(obs[key]) if index is None else obs[key][index] for key, index in self._parts
+        ]
+        if self.previous_action:
+            pieces.append(self._last_action)
+        return np.concatenate(pieces).astype(np.float32)
+
+    def reset(
+        self, *, seed: int | None = None, options: dict[str, Any] | None = None
+    ) -> tuple[np.ndarray, dict[str, Any]]:
+        """Reset dm_control (seeded) and return the first masked observation."""
+        obs, info = self._base.reset(seed=seed, options=options)
+        self._last_action[:] = 0.0
+        return self._observe(obs), info
+
+    def step(
+        self, action: np.ndarray
+    ) -> tuple[np.ndarray, SupportsFloat, bool, bool, dict[str, Any]]:
+        """Apply ``action`` ``frame_skip`` times; the reward is the sum over the repeats."""
+        clipped = np.minimum(np.maximum(np.asarray(action, dtype=np.float64), -1.0), 1.0)
+        command = clipped if self._identity else self._offset + self._scale * clipped
+        command = command.astype(self._base_dtype, copy=False)
+        total = 0.0
+        terminated = truncated = False
+        info: dict[str, Any] = {}
+        obs: dict[str, Any] = {}
+        for _ in range(self.frame_skip):
+            obs, reward, terminated, truncated, info = self._base.step(command)
+            total += float(reward)
+            if terminated or truncated:
+                break
+        self._last_action[:] = command
+        return self._observe(obs), total, terminated, truncated, info
+
+
+def _key_parts(
+    env: gymnasium.Env[Any, Any], keys: Sequence[str], kept: np.ndarray
+) -> list[tuple[str, np.ndarray | None]]:
+    """Per dm_control key with kept entries: the key and its kept local indices (None: all)."""
+    space = env.observation_space
+    assert isinstance(space, spaces.Dict)
+    parts: list[tuple[str, np.ndarray | None]] = []
+    start = 0
+    for key in keys:
+        size = int(np.prod(space[key].shape or ()))
+        local = kept[(kept >= start) & (kept < start + size)] - start
+        if local.size == size:
+            parts.append((key, None))
+        elif local.size:
+            parts.append((key, local))
+        start += size
+    if kept.size == 0 or kept.max() >= start or len(np.unique(kept)) != kept.size:
+        raise ConfigError(f"kept indices {kept.tolist()} do not fit a {start}-entry observation")
+    if np.any(np.diff(kept) < 0):
+        raise ConfigError(f"kept indices {kept.tolist()} must be in ascending order")
+    return parts
+
+
+@contextlib.contextmanager
+def _quiet_dm_control() -> Iterator[None]:
+    """Hide import-time noise: GLFW's "no DISPLAY" warning and absl's deprecation lines.
+
+    dm_control picks a renderer when imported and GLFW warns on a headless machine although
+    nothing is rendered; MuJoCo 3.x logs an absl warning about cheetah's ``settotalmass``.
+    """
+    from absl import logging as absl_logging
+
+    verbosity = absl_logging.get_verbosity()
+    absl_logging.set_verbosity(absl_logging.ERROR)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            yield
+    finally:
+        absl_logging.set_verbosity(verbosity)
+
+
+def make_dmc_task(
+    domain_task: str,
+    *,
+    observe: Sequence[str] | None = None,
+    frame_skip: int = 1,
+    previous_action: bool = False,
+    render_mode: str | None = None,
+) -> DmControlTask:
+    """Build one ``dmc`` task.
+
+    Args:
+        domain_task: ``"<domain>-<task>"`` of dm_control's suite, e.g. ``"walker-walk"``.
+        observe: observation groups the policy sees (None: all of them).
+        frame_skip: action repeat (RESeL's cartpole and acrobot POMDPs use 5).
+        previous_action: append the previous action to the observation.
+        render_mode: passed to Shimmy (``"rgb_array"`` needs an OpenGL backend).
+    """
+    groups_of(domain_task)  # a clear error for an unknown task before dm_control loads
+    kept = (
+        list(range(flat_size(domain_task)))
+        if observe is None
+        else observation_indices(domain_task, observe)
+    )
+    with _quiet_dm_control():
+        import shimmy  # noqa: F401  (registers the dm_control/... ids with Gymnasium)
+
+        base = make_base_env(f"dm_control/{domain_task}-v0", render_mode=render_mode)
+    dm_env: Any = base.unwrapped
+    spec = dm_env._env.observation_spec()  # an ordered dict: dm_control's own order
+    size = sum(int(np.prod(array.shape)) for array in spec.values())
+    if size != flat_size(domain_task):
+        raise ConfigError(
+            f"dm_control's {domain_task} observation has {size} entries, the layout in "
+            f"pomdpbench/envs/dmc_layout.py {flat_size(domain_task)}: update the layout"
+        )
+    return DmControlTask(
+        base, list(spec), kept, frame_skip=frame_skip, previous_action=previous_action
+    )
