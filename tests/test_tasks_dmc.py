@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 import pomdpbench
+from pomdpbench.cli.reference_cmd import measure_random
 from pomdpbench.envs.dmc import make_dmc_task
 from pomdpbench.envs.dmc_layout import OBSERVATION_GROUPS, groups_of, observation_indices
 from pomdpbench.errors import ConfigError
@@ -167,7 +168,8 @@ def test_bad_layout_requests_are_one_line_errors() -> None:
 
 
 def test_random_agent_runs_dmc_tasks_and_stores_them(cli, db_url: str) -> None:
-    tasks = ["DMC-CartpoleBalance-VA-v0", "DMC-WalkerWalk-P-v0"]
+    # 200-step tasks keep this fast; the slow tier runs the whole suite at the smoke budget.
+    tasks = ["DMC-CartpoleBalance-VA-v0", "DMC-AcrobotSwingup-P-v0"]
     result = cli(
         "run", "--agent", "random", "--task", *tasks, "--steps", "400", "--eval-every", "200",
         "--eval-episodes", "1", "--db", db_url,
@@ -176,3 +178,12 @@ def test_random_agent_runs_dmc_tasks_and_stores_them(cli, db_url: str) -> None:
     runs = json.loads(cli("results", "--json", "--db", db_url).out)
     assert sorted(run["task"] for run in runs) == sorted(tasks)
     assert all(run["status"] == "finished" and run["env_steps"] == 400 for run in runs)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("task_id", DMC_TASKS)
+def test_random_reference_is_what_the_recorded_command_measures(task_id: str) -> None:
+    recorded = pomdpbench.get_task(task_id).references["random"]
+    assert "`pomdpbench reference --suite dmc --episodes 50 --seed 0`" in recorded.source
+    measured = measure_random(task_id, episodes=50, seed=0)["mean"]
+    assert measured == pytest.approx(recorded.score, rel=1e-3, abs=1e-3)

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 import pomdpbench
+from pomdpbench.cli.reference_cmd import measure_random
 from pomdpbench.envs.masked import MaskedObservation
 from pomdpbench.envs.mass import RandomMass
 from pomdpbench.envs.mujoco_layout import OBSERVATION_GROUPS, observation_indices
@@ -104,3 +105,12 @@ def test_kept_entries_are_positions_and_no_masses_change(task_id: str) -> None:
     assert np.any(after[start:stop] != before[start:stop]), "the hidden group is the velocities"
     assert not set(range(start, stop)) & set(kept)
     env.close()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("task_id", HIDDEN)
+def test_random_reference_is_what_the_recorded_command_measures(task_id: str) -> None:
+    recorded = pomdpbench.get_task(task_id).references["random"]
+    assert "`pomdpbench reference --suite hidden --episodes 50 --seed 0`" in recorded.source
+    measured = measure_random(task_id, episodes=50, seed=0)["mean"]
+    assert measured == pytest.approx(recorded.score, rel=1e-3, abs=1e-3)
