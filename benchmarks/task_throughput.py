@@ -71,7 +71,11 @@ def sent_to_base(task: gymnasium.Env[Any, Any], actions: list[Any]) -> list[Any]
     the dynamics are chaotic (Humanoid): a rounding difference in the action mapping would send
     them into different contacts and so different solver work.
     """
-    inner = task.unwrapped
+    inner: Any = task.unwrapped
+    if type(inner).__module__.startswith("shimmy"):
+        # dmc tasks step the dm_control environment Shimmy wraps (pomdpbench/envs/dmc.py);
+        # the bare Shimmy environment hands that same object the same actions.
+        inner = inner._env
     original = inner.step
     sent: list[Any] = []
 
