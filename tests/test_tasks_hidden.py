@@ -15,6 +15,7 @@ from pomdpbench.cli.reference_cmd import measure_random
 from pomdpbench.envs.masked import MaskedObservation
 from pomdpbench.envs.mass import RandomMass
 from pomdpbench.envs.mujoco_layout import OBSERVATION_GROUPS, observation_indices
+from pomdpbench.envs.mujoco_tasks import ObservationPrefix
 from pomdpbench.paths import tasks_dir
 from pomdpbench.registry import load_suite_file
 
@@ -34,7 +35,7 @@ def kept_indices(env: gymnasium.Env) -> list[int]:
     while isinstance(layer, gymnasium.Wrapper):
         if isinstance(layer, MaskedObservation):
             return layer.kept.tolist()
-        if isinstance(layer, RandomMass):
+        if isinstance(layer, (RandomMass, ObservationPrefix)):
             return list(range(layer.observation_space.shape[0]))
         layer = layer.env
     return list(range(env.observation_space.shape[0]))
