@@ -1,11 +1,14 @@
 """What a task's wrappers cost: steps/s through the task divided by its bare base environment.
 
-For every registered task that is built on a base environment (``kwargs["base_id"]``), the
-same pre-drawn uniform actions run (a) through ``gymnasium.make(task_id)`` and (b) through
-``gymnasium.make(base_id)`` with the task's horizon, fed the very actions the task's layers
-handed the base in a dry run. Both sides simulate the same trajectory and carry the same
-Gymnasium wrappers (time limit, order enforcing, checker), so the ratio is the cost of the
-task's own layers (masking, gravity and mass randomization, privileged state). The two run in
+For every registered task that is built on a base environment (``kwargs["base_id"]``, or the
+Shimmy id ``dm_control/<domain_task>-v0`` of a ``dmc`` task), the same pre-drawn uniform
+actions run (a) through ``gymnasium.make(task_id)`` and (b) through ``gymnasium.make(base_id)``
+with the task's horizon, fed the very actions the task's layers handed the base in a dry run.
+A task with a frame skip of k hands its base k actions per step; the bare side then runs those
+k base steps per task step, and the bare column counts task steps (k base steps each).
+Both sides simulate the same trajectory and carry the same Gymnasium wrappers (time limit,
+order enforcing, checker), so the ratio is the cost of the task's own layers (masking, gravity
+and mass randomization, privileged state, frame skip). The two run in
 alternating blocks of ``--block`` steps in this one process, and the ratio is the median over
 blocks of bare time / task time, so that load from other processes, which changes over seconds,
 hits both sides alike. The goal is task/bare >= 0.95. The ``us/step`` column is the time the
@@ -36,7 +39,7 @@ import numpy as np
 import pomdpbench
 from pomdpbench.envs.bullet import quiet_c_stdout
 
-SIMULATOR_MODULES = ("pybullet_envs_gymnasium",)
+SIMULATOR_MODULES = ("pybullet_envs_gymnasium", "shimmy")
 """Modules that register base ids with Gymnasium when imported."""
 
 
@@ -68,7 +71,11 @@ def sent_to_base(task: gymnasium.Env[Any, Any], actions: list[Any]) -> list[Any]
     the dynamics are chaotic (Humanoid): a rounding difference in the action mapping would send
     them into different contacts and so different solver work.
     """
-    inner = task.unwrapped
+    inner: Any = task.unwrapped
+    if type(inner).__module__.startswith("shimmy"):
+        # dmc tasks step the dm_control environment Shimmy wraps (pomdpbench/envs/dmc.py);
+        # the bare Shimmy environment hands that same object the same actions.
+        inner = inner._env
     original = inner.step
     sent: list[Any] = []
 
@@ -96,25 +103,39 @@ def run_block(env: gymnasium.Env[Any, Any], actions: list[Any]) -> float:
     return time.perf_counter() - start
 
 
+def base_of(spec: Any) -> tuple[str, int] | None:
+    """The base environment id of a task and how many base steps one task step takes."""
+    if "base_id" in spec.kwargs:
+        return spec.kwargs["base_id"], 1
+    if "domain_task" in spec.kwargs:  # the dmc suite: Shimmy's dm_control id
+        return f"dm_control/{spec.kwargs['domain_task']}-v0", int(spec.kwargs.get("frame_skip", 1))
+    return None
+
+
 def paired_rates(
     bare: gymnasium.Env[Any, Any],
     task: gymnasium.Env[Any, Any],
     bare_actions: list[Any],
     task_actions: list[Any],
     block: int,
+    repeat: int = 1,
 ) -> tuple[float, float, float]:
-    """Bare and task steps/s over all blocks, and the median of the per-block ratios."""
+    """Bare and task steps/s over all blocks, and the median of the per-block ratios.
+
+    ``repeat`` base steps make one task step (a frame skip); rates count task steps.
+    """
     bare.reset(seed=1)
     task.reset(seed=1)
     bare_total = task_total = 0.0
     ratios = []
     for index, start in enumerate(range(0, len(task_actions), block)):
         stop = start + block
+        bare_block = bare_actions[start * repeat : stop * repeat]
         if index % 2:
             task_time = run_block(task, task_actions[start:stop])
-            bare_time = run_block(bare, bare_actions[start:stop])
+            bare_time = run_block(bare, bare_block)
         else:
-            bare_time = run_block(bare, bare_actions[start:stop])
+            bare_time = run_block(bare, bare_block)
             task_time = run_block(task, task_actions[start:stop])
         bare_total += bare_time
         task_total += task_time
@@ -175,26 +196,29 @@ def main() -> None:
     else:
         tasks = pomdpbench.list_tasks()
     header = ("task", "bare steps/s", "task steps/s", "task/bare", "us/step", "peak MiB")
-    print("{:<24} {:>13} {:>13} {:>10} {:>8} {:>9}".format(*header))
+    print("{:<26} {:>13} {:>13} {:>10} {:>8} {:>9}".format(*header))
     worst: dict[str, tuple[float, str]] = {}  # per suite: (ratio, task)
     for spec in tasks:
-        base_id = spec.kwargs.get("base_id")
-        if base_id is None:
-            print(f"{spec.id:<24} {'(no base environment)':>28}")
+        base = base_of(spec)
+        if base is None:
+            print(f"{spec.id:<26} {'(no base environment)':>28}")
             continue
+        base_id, repeat = base
         task_env = make(spec.id)
-        bare_env = make(base_id, max_episode_steps=spec.max_episode_steps)
+        bare_env = make(base_id, max_episode_steps=spec.max_episode_steps * repeat)
         actions = draw_actions(task_env.action_space, args.steps)
         base_actions = sent_to_base(task_env, actions)
+        if len(base_actions) != repeat * len(actions):
+            raise RuntimeError(f"{spec.id}: {len(base_actions)} base steps for {len(actions)}")
         bare_rate, task_rate, ratio = paired_rates(
-            bare_env, task_env, base_actions, actions, args.block
+            bare_env, task_env, base_actions, actions, args.block, repeat
         )
         task_env.close()
         bare_env.close()
         memory = peak_memory_mib(spec.id, min(args.steps, 2000))
         added_us = 1e6 * (1 / task_rate - 1 / bare_rate)
         print(
-            f"{spec.id:<24} {bare_rate:>13,.0f} {task_rate:>13,.0f} {ratio:>10.3f}"
+            f"{spec.id:<26} {bare_rate:>13,.0f} {task_rate:>13,.0f} {ratio:>10.3f}"
             f" {added_us:>8.1f} {memory:>9.1f}"
         )
         if spec.suite not in worst or ratio < worst[spec.suite][0]:

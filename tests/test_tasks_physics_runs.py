@@ -1,4 +1,4 @@
-"""Slow: the random agent runs every physics suite at the smoke budget and the runs are stored."""
+"""Slow: the random agent runs every physics and dmc suite at the smoke budget; runs are stored."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pomdpbench
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("suite", ["classic", "gravity", "robust", "mdp"])
+@pytest.mark.parametrize("suite", ["classic", "gravity", "robust", "hidden", "mdp", "dmc"])
 def test_random_agent_finishes_the_smoke_tier_of_a_suite(cli, db_url: str, suite: str) -> None:
     result = cli("run", "--agent", "random", "--suite", suite, "--budget", "smoke", "--db", db_url)
     assert result.status == 0, result.err
