@@ -47,6 +47,8 @@ class AgentInput(NamedTuple):
     episode_start: bool
     privileged: np.ndarray | None
     """``info["state"]`` of the current step when the agent asked for it, else None."""
+    training: bool = True
+    """True on a training step (its transition will be observed), False in an evaluation."""
 
 
 class Transition(NamedTuple):
