@@ -193,3 +193,53 @@ def test_missing_algorithm_argument_is_a_config_error() -> None:
 def _buffer_pos(agent: Any) -> int:
     buffer = agent.model.replay_buffer if agent.off_policy else agent.model.rollout_buffer
     return int(buffer.pos)
+
+
+def test_run_sb3_recurrent_ppo_needs_no_user_code(cli: Any, db_url: str) -> None:
+    result = cli("run", "--agent", "sb3:RecurrentPPO", "--task", "CartPole-V-v0", "--steps", "64",
+                 "--eval-every", "32", "--eval-episodes", "1", "--set", "n_steps=32",
+                 "--set", "batch_size=16", "--set", "n_epochs=1", "--db", db_url)  # fmt: skip
+    assert result.status == 0, result.err
+    (run,) = json.loads(cli("results", "--db", db_url, "--json").out)
+    assert run["status"] == "finished" and run["agent"] == "sb3:RecurrentPPO"
+    assert run["agent_version"].endswith("+adapter-1")
+
+
+def test_unknown_algorithm_and_hyperparameter_are_one_line_errors(cli: Any, db_url: str) -> None:
+    result = cli("run", "--agent", "sb3:Nope", "--task", "CartPole-V-v0", "--steps", "5",
+                 "--db", db_url)  # fmt: skip
+    assert result.status != 0 and "no SB3 algorithm named 'Nope'" in result.err
+    assert "Traceback" not in result.err
+
+
+def test_an_interrupted_sb3_run_resumes_to_its_budget(tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    from pomdpbench.harness.loop import run_job
+    from pomdpbench.record import events as ev
+    from pomdpbench.record.job import JobSpec
+
+    job = JobSpec(agent="sb3:SAC", agent_version="t", agent_entry_point="pomdpbench.adapters.sb3:SAC",
+                  task="Pendulum-F-v0", suite="sanity", tier="custom", seed=0, budget=60,
+                  eval_every=30, eval_episodes=1, config=TINY["SAC"],
+                  checkpoint_dir=str(tmp_path / "c"), checkpoint_every_s=0.0)  # fmt: skip
+    events: list[ev.Event] = []
+    calls = {"n": 0}
+    original = SB3Agent.update
+
+    def update(self: SB3Agent) -> dict[str, float]:
+        calls["n"] += 1
+        if calls["n"] == 45:
+            raise KeyboardInterrupt
+        return original(self)
+
+    SB3Agent.update = update  # type: ignore[method-assign]
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            run_job(job, events.append)
+    finally:
+        SB3Agent.update = original  # type: ignore[method-assign]
+    assert any(isinstance(e, ev.Checkpointed) for e in events)
+    resumed: list[ev.Event] = []
+    run_job(replace(job, resume=True, known_eval_steps=(0, 30)), resumed.append)
+    assert isinstance(resumed[-1], ev.Finished) and resumed[-1].env_steps == 60, resumed[-1]
