@@ -180,6 +180,7 @@ def _sb3_spec(name: str) -> AgentSpec:
         version=library_versions(),
         description=f"Stable-Baselines3 {algorithm} driven step by step by the harness",
         source="stable-baselines3 / sb3-contrib",
+        config_dir=f"sb3-{algorithm}",  # baselines/sb3-<Algorithm>/<suite>.toml when shipped
     )
 
 
