@@ -243,3 +243,21 @@ def test_an_interrupted_sb3_run_resumes_to_its_budget(tmp_path: Path) -> None:
     resumed: list[ev.Event] = []
     run_job(replace(job, resume=True, known_eval_steps=(0, 30)), resumed.append)
     assert isinstance(resumed[-1], ev.Finished) and resumed[-1].env_steps == 60, resumed[-1]
+
+
+def test_without_the_extra_the_error_names_the_install(monkeypatch: pytest.MonkeyPatch) -> None:
+    from pomdpbench.adapters import sb3
+
+    original = sb3.importlib.import_module
+
+    def missing(name: str, *args: Any) -> Any:
+        if name in ("stable_baselines3", "sb3_contrib"):
+            raise ImportError(name)
+        return original(name, *args)
+
+    monkeypatch.setattr(sb3.importlib, "import_module", missing)
+    with pytest.raises(
+        ConfigError,
+        match=r"needs stable-baselines3: install the extra: pip install 'pomdpbench\[sb3\]'",
+    ):
+        sb3.algorithm_class("RecurrentPPO")
