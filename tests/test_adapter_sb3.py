@@ -261,3 +261,10 @@ def test_without_the_extra_the_error_names_the_install(monkeypatch: pytest.Monke
         match=r"needs stable-baselines3: install the extra: pip install 'pomdpbench\[sb3\]'",
     ):
         sb3.algorithm_class("RecurrentPPO")
+
+
+def test_the_sweep_refuses_an_unknown_hyperparameter_before_any_run(cli: Any, db_url: str) -> None:
+    result = cli("run", "--agent", "sb3:PPO", "--task", "CartPole-V-v0", "--steps", "5",
+                 "--set", "n_stepz=3", "--db", db_url)  # fmt: skip
+    assert result.status == 2 and "unknown hyperparameter(s) n_stepz" in result.err
+    assert "valid:" in result.err and "n_steps" in result.err and "start " not in result.err

@@ -30,6 +30,7 @@ the rollout buffer through SB3's ``save_to_pkl``) and the adapter's counters.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import importlib
 import inspect
 import json
@@ -103,6 +104,27 @@ def library_versions() -> str:
     return "+".join([*parts, f"adapter-{ADAPTER_VERSION}"])
 
 
+def constructor_arguments(algorithm: type[Any]) -> set[str]:
+    """Names the algorithm's constructor takes (a subclass's ``**kwargs`` reach its parent's)."""
+    accepted: set[str] = set()
+    for cls in algorithm.__mro__:
+        init = cls.__dict__.get("__init__")
+        if init is None:
+            continue
+        parameters = inspect.signature(init).parameters
+        accepted |= {n for n, p in parameters.items() if p.kind != p.VAR_KEYWORD}
+        if not any(p.kind == p.VAR_KEYWORD for p in parameters.values()):
+            break
+    return accepted - {"self", "env", "seed", "device", "verbose", "_init_setup_model"}
+
+
+def constructor_config(algorithm: type[Any]) -> type[Any]:
+    """A dataclass of the constructor's arguments (values unchecked: SB3 checks them)."""
+    names = sorted(constructor_arguments(algorithm))
+    fields = [(name, Any, dataclasses.field(default=None)) for name in names]
+    return dataclasses.make_dataclass(f"{algorithm.__name__}Arguments", fields, frozen=True)
+
+
 class SB3Agent:
     """The harness's agent around one SB3 algorithm instance (see the module docstring).
 
@@ -115,6 +137,9 @@ class SB3Agent:
     """Policy name or class; None picks ``MlpLstmPolicy`` where the algorithm has one (the
     recurrent ones), else ``MlpPolicy``. ``--set policy=...`` overrides it."""
     wants_privileged = False
+    Config: ClassVar[type[Any] | None] = None
+    """The constructor's arguments as a dataclass, so the sweep refuses an unknown ``--set``
+    name before any run starts (as for shipped agents); set for every subclass."""
 
     def __init__(self, ctx: AgentContext) -> None:
         if self.algorithm is None:
@@ -140,21 +165,18 @@ class SB3Agent:
         self._episodes = 0
         self._last_done = False
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if cls.algorithm is not None:
+            cls.Config = constructor_config(cls.algorithm)
+
     def _default_policy(self) -> str:
         aliases = getattr(self.algorithm, "policy_aliases", {})
         return "MlpLstmPolicy" if "MlpLstmPolicy" in aliases else "MlpPolicy"
 
     @staticmethod
     def _check_arguments(algorithm: type[Any], kwargs: dict[str, Any]) -> None:
-        accepted: set[str] = set()
-        for cls in algorithm.__mro__:  # a subclass's **kwargs reach its parent's names
-            init = cls.__dict__.get("__init__")
-            if init is None:
-                continue
-            parameters = inspect.signature(init).parameters
-            accepted |= {n for n, p in parameters.items() if p.kind != p.VAR_KEYWORD}
-            if not any(p.kind == p.VAR_KEYWORD for p in parameters.values()):
-                break
+        accepted = constructor_arguments(algorithm)
         unknown = sorted(set(kwargs) - accepted)
         if unknown:
             valid = sorted(accepted - {"self", "policy", "env", "seed", "device", "verbose"})
