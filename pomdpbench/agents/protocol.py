@@ -14,7 +14,20 @@ The harness owns the loop and the clock; an agent only answers four calls:
   much to learn (warm-up, update-to-data ratio) and returns scalar metrics (may be empty).
 
 ``save(directory)`` / ``load(directory)`` write and read everything needed to continue
-training (networks, optimizers, replay buffer, the agent's own random generators).
+training (networks, optimizers, replay buffer, the agent's own random generators); the harness
+creates ``directory`` before calling ``save``.
+
+The order of calls, which agents may rely on (``tests/test_protocol.py`` checks it):
+
+* a training step is always ``act`` (``inp.training`` True), then ``observe`` of that very
+  step, then ``update``; nothing else comes between them;
+* ``initial_state`` is called at every episode start, before its first ``act``;
+* an evaluation round (``inp.training`` False, at step 0, every ``eval_every`` steps and at
+  the end) runs whole episodes of ``initial_state`` and ``act`` only, between a training
+  step's ``update`` and the next training ``act``; the training episode in progress then
+  continues with the state the harness kept for it;
+* ``save`` runs between two training steps (after an evaluation, or on an interrupt), and
+  ``load`` right after the agent is built, before any other call.
 
 Episodes may be cut without a final ``terminated``/``truncated`` transition: when a run resumes
 from a checkpoint the harness starts a fresh episode. An agent that stores whole trajectories
@@ -47,6 +60,8 @@ class AgentInput(NamedTuple):
     episode_start: bool
     privileged: np.ndarray | None
     """``info["state"]`` of the current step when the agent asked for it, else None."""
+    training: bool = True
+    """True on a training step (its transition will be observed), False in an evaluation."""
 
 
 class Transition(NamedTuple):

@@ -9,7 +9,10 @@ Three ways to name one:
       [project.entry-points."pomdpbench.agents"]
       my-agent = "my_package.agent:MyAgent"
 
-* ``--agent package.module:Name`` on the command line, with no registration at all.
+* ``--agent package.module:Name`` on the command line, with no registration at all; the class
+  may declare ``version`` and ``description`` attributes (strings), stored with its runs;
+* ``--agent sb3:<Algorithm>``: any Stable-Baselines3 or sb3-contrib algorithm class through
+  :mod:`pomdpbench.adapters.sb3`.
 
 Entry points are strings, so finding an agent imports nothing heavy (Gymnasium's idea).
 """
@@ -74,6 +77,8 @@ def get_agent_spec(name: str) -> AgentSpec:
         return _AGENTS[name]
     for entry in entry_points(group="pomdpbench.agents", name=name):
         return _entry_point_spec(entry.name, entry.value, entry.dist)
+    if name.startswith("sb3:"):
+        return _sb3_spec(name)
     if ":" in name:
         return _path_spec(name)
     known = [spec.id for spec in list_agents()]
@@ -152,7 +157,43 @@ def _path_spec(path: str) -> AgentSpec:
         or not all(part.isidentifier() for part in [*module_name.split("."), attribute])
     ):
         raise ConfigError(f"malformed agent path {path!r}: write it as `package.module:Name`")
-    return AgentSpec(id=path, entry_point=path, version=_package_version(module_name))
+    declared = _declared_attributes(module_name, attribute)
+    return AgentSpec(
+        id=path,
+        entry_point=path,
+        version=declared.get("version") or _package_version(module_name),
+        description=declared.get("description", ""),
+    )
+
+
+def _declared_attributes(module_name: str, attribute: str) -> dict[str, str]:
+    """The ``version``/``description`` strings a ``module:Class`` agent declares, if any.
+
+    An import error is left for :func:`load_factory` to report with its hint.
+    """
+    try:
+        factory = getattr(importlib.import_module(module_name), attribute)
+    except Exception:  # noqa: BLE001 - reported with its hint by load_factory
+        return {}
+    found = {key: getattr(factory, key, None) for key in ("version", "description")}
+    return {key: str(value) for key, value in found.items() if isinstance(value, (str, int))}
+
+
+def _sb3_spec(name: str) -> AgentSpec:
+    """``sb3:<Algorithm>``: an SB3/sb3-contrib class through the adapter (imports SB3 lazily)."""
+    algorithm = name.partition(":")[2]
+    if not algorithm.isidentifier():
+        raise ConfigError(f"malformed agent {name!r}: write it as `sb3:RecurrentPPO`")
+    from pomdpbench.adapters.sb3 import library_versions
+
+    return AgentSpec(
+        id=name,
+        entry_point=f"pomdpbench.adapters.sb3:{algorithm}",
+        version=library_versions(),
+        description=f"Stable-Baselines3 {algorithm} driven step by step by the harness",
+        source="stable-baselines3 / sb3-contrib",
+        config_dir=f"sb3-{algorithm}",  # baselines/sb3-<Algorithm>/<suite>.toml when shipped
+    )
 
 
 def _package_version(module_name: str) -> str:

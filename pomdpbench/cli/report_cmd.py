@@ -20,6 +20,10 @@ def add_parser(commands: Any) -> None:
     parser.add_argument("--tier", help="budget tier (default: the fullest tier with runs)")
     parser.add_argument("--out", required=True, metavar="DIR", help="folder to write into")
     parser.add_argument("--agents", nargs="+", metavar="AGENT", help="only these agents")
+    parser.add_argument(
+        "--tasks", nargs="+", metavar="TASK",
+        help="aggregate over these tasks of the suite only (the leaderboard's task filter)",
+    )  # fmt: skip
     # the defaults are resolved in run(), so that --help needs no rliable
     parser.add_argument(
         "--reps", type=int,
@@ -70,11 +74,29 @@ def run(args: argparse.Namespace) -> int:
                     "agent", agent, present,
                     hint=f"agents with finished runs of {args.suite} ({tier}): {listed}",
                 )  # fmt: skip
+    if args.tasks:
+        from pomdpbench.stats.scores import suite_task_ids
+
+        suite_tasks = suite_task_ids(args.suite, runs)[0]
+        for task in args.tasks:
+            if task not in suite_tasks:
+                raise UnknownIdError(
+                    "task", task, suite_tasks, hint=f"choose tasks of suite {args.suite}"
+                )
     out = Path(args.out)
     evaluations = queries.suite_evaluations(engine, args.suite, tier)
     reported = reported_for_suite(engine, args.suite)
     written = write_report(
-        runs, evaluations, reported, args.suite, tier, out, args.agents, args.reps, args.seed
+        runs,
+        evaluations,
+        reported,
+        args.suite,
+        tier,
+        out,
+        args.agents,
+        args.reps,
+        args.seed,
+        tasks=args.tasks,
     )
     report = (out / "report.md").read_text(encoding="utf-8")
     for line in report.splitlines():

@@ -17,6 +17,10 @@ def add_parser(commands: Any) -> None:
     parser.add_argument("--task", help="only this task")
     parser.add_argument("--tier", help="only this budget tier")
     parser.add_argument("--status", help="only runs with this status")
+    parser.add_argument(
+        "--run", type=int, metavar="ID",
+        help="show one run's identity, config, protocol and provenance (the id column)",
+    )  # fmt: skip
     add_db_option(parser)
     parser.add_argument("--json", action="store_true", help="print a JSON list, one object per run")
     parser.set_defaults(handler=run)
@@ -27,6 +31,8 @@ def run(args: argparse.Namespace) -> int:
     from pomdpbench.store import Store
 
     store = Store.open(args.db, create=False)
+    if args.run is not None:
+        return show_run(store, args.run, as_json=args.json)
     runs = store.runs(
         suite=args.suite, agent=args.agent, task=args.task, tier=args.tier, status=args.status
     )
@@ -54,6 +60,29 @@ def run(args: argparse.Namespace) -> int:
                *(f"at {step_label(step)}" for step in steps), "final", "metric", "wall s",
                "steps/s"]  # fmt: skip
     print_table(f"{len(runs)} runs in {store.url}", columns, rows)
+    return 0
+
+
+def show_run(store: Any, run_id: int, *, as_json: bool) -> int:
+    """Print every recorded field of one run (nested ones as JSON), or a one-line error."""
+    import json
+
+    from pomdpbench.store.queries import run_provenance
+
+    fields = run_provenance(store.engine, run_id)
+    if fields is None:
+        raise PomdpbenchError(
+            f"no run with id {run_id} in {store.url}: `pomdpbench results` lists the ids"
+        )
+    if as_json:
+        print_json(fields)
+        return 0
+    rows = [
+        [key, json.dumps(value, sort_keys=True, default=str)
+         if isinstance(value, (dict, list)) else str(value)]
+        for key, value in fields.items()
+    ]  # fmt: skip
+    print_table(f"run {run_id} in {store.url}", ["field", "value"], rows)
     return 0
 
 

@@ -38,7 +38,12 @@ def add_parser(commands: Any) -> None:
         "--budget", metavar="TIER", help="full, short (a tenth) or smoke (minutes on a CPU); "
         "default smoke"
     )  # fmt: skip
-    budget.add_argument("--steps", type=int, metavar="N", help="explicit budget in env steps")
+    budget.add_argument(
+        "--steps", type=int, metavar="N",
+        help="explicit budget in env steps (tier 'custom'); evaluations then run at step 0, "
+        "every min(the task's full-tier eval_every, N // 10) steps (at least 1) and at step N, "
+        "each with the task's full-tier episodes, unless --eval-every/--eval-episodes say",
+    )  # fmt: skip
     parser.add_argument("--eval-every", type=int, metavar="N", help="override the schedule")
     parser.add_argument("--eval-episodes", type=int, metavar="N", help="override the episodes")
     parser.add_argument(

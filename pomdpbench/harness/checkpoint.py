@@ -49,6 +49,7 @@ def save_checkpoint(run_dir: Path, agent: Agent, state: HarnessState) -> Path:
     partial = run_dir / f"{name}.partial"
     shutil.rmtree(partial, ignore_errors=True)
     partial.mkdir()
+    (partial / "agent").mkdir()  # the protocol promises save() a directory that exists
     agent.save(partial / "agent")
     with (partial / "harness.pkl").open("wb") as handle:
         pickle.dump(state, handle)

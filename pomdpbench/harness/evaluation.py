@@ -92,6 +92,7 @@ def evaluate(
                 prev_reward,
                 episode_start,
                 info.get("state") if privileged else None,
+                False,  # training
             )
             action, state = act(inp, state, deterministic)
             action = accept(action)

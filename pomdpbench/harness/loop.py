@@ -186,7 +186,7 @@ def _train(
         try:
             while env_step < budget:
                 # tuple.__new__ builds the NamedTuples without their Python-level __new__.
-                inp = new(AgentInput, (obs, prev_action, prev_reward, episode_start, priv))
+                inp = new(AgentInput, (obs, prev_action, prev_reward, episode_start, priv, True))
                 action, agent_state = act(inp, agent_state, False)
                 if box:
                     if type(action) is not ndarray or action.shape != shape:

@@ -2,7 +2,11 @@
 
 A run's curve is its stored evaluations: the mean return, or the success rate for tasks whose
 metric is success. Per task, the leaderboard shows the mean across seeds at each evaluation
-step with a 95 % t-interval (few seeds: the t quantile, not 1.96). For the suite-wide
+step with a 95 % percentile-bootstrap interval of that mean (as rliable's interval estimates):
+with the two or three seeds of a smoke run a t-interval spans far outside what the metric can
+take (-750 to 1,000 on CartPole's [0, 200]), while a resampled mean stays between the seeds'
+lowest and highest values, so inside the metric's range; success rates are clipped to [0, 1]
+as well. For the suite-wide
 sample-efficiency curve (IQM of normalized score at each evaluation point, rliable's
 ``plot_sample_efficiency_curve`` input), tasks with different budgets are put on one axis by
 interpolating every run's curve at the same fractions of its budget; when all tasks share a
@@ -15,12 +19,13 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import stats as scipy_stats
 
 from pomdpbench.stats.normalize import normalize_scores
 from pomdpbench.stats.scores import SuiteScores
 
 GRID_POINTS = 21
+CURVE_REPS = 2000
+"""Bootstrap resamples per evaluation step (rliable's examples use 2,000 and more)."""
 
 
 def metric_values(evaluations: pd.DataFrame, metric: str) -> pd.Series:
@@ -45,22 +50,34 @@ def task_curves(evaluations: pd.DataFrame, finished: pd.DataFrame, task_id: str)
     if points.empty:
         return pd.DataFrame(columns=["label", "env_step", "mean", "lower", "upper", "seeds"])
     points = points.assign(value=metric_values(points, str(runs["metric"].iloc[0])))
-    grouped = points.groupby(["label", "env_step"])["value"]
-    table = grouped.agg(["mean", "std", "count"]).reset_index()
-    sem = table["std"].fillna(0.0) / np.sqrt(table["count"])
-    half = np.where(
-        table["count"] > 1, scipy_stats.t.ppf(0.975, np.maximum(table["count"] - 1, 1)) * sem, 0.0
-    )
-    return pd.DataFrame(
-        {
-            "label": table["label"],
-            "env_step": table["env_step"].astype(int),
-            "mean": table["mean"],
-            "lower": table["mean"] - half,
-            "upper": table["mean"] + half,
-            "seeds": table["count"].astype(int),
-        }
-    )
+    rows = []
+    for (label, env_step), values in points.groupby(["label", "env_step"])["value"]:
+        lower, upper = bootstrap_mean_interval(values.to_numpy(np.float64), seed=int(env_step))
+        rows.append((label, int(env_step), float(values.mean()), lower, upper, len(values)))
+    table = pd.DataFrame(rows, columns=["label", "env_step", "mean", "lower", "upper", "seeds"])
+    if str(runs["metric"].iloc[0]) == "success":
+        table[["lower", "upper"]] = table[["lower", "upper"]].clip(0.0, 1.0)
+    return table
+
+
+def bootstrap_mean_interval(
+    values: np.ndarray, reps: int = CURVE_REPS, seed: int = 0, level: float = 0.95
+) -> tuple[float, float]:
+    """Percentile-bootstrap interval of the mean of ``values`` (seeded, so reproducible).
+
+    >>> bootstrap_mean_interval(np.array([10.0, 200.0]))
+    (10.0, 200.0)
+    """
+    finite = values[np.isfinite(values)]
+    if len(finite) == 0:
+        return float("nan"), float("nan")
+    if len(finite) == 1:
+        return float(finite[0]), float(finite[0])
+    rng = np.random.default_rng(seed)
+    means = finite[rng.integers(0, len(finite), size=(reps, len(finite)))].mean(axis=1)
+    tail = 50.0 * (1.0 - level)
+    low, high = np.percentile(means, [tail, 100.0 - tail])
+    return float(low), float(high)
 
 
 @dataclass(frozen=True)

@@ -65,6 +65,7 @@ def write_report(
     agents: Sequence[str] | None = None,
     reps: int = DEFAULT_REPS,
     seed: int = DEFAULT_SEED,
+    tasks: Sequence[str] | None = None,
 ) -> list[Path]:
     """Write the report of one suite and tier into ``out``; returns the files written.
 
@@ -78,9 +79,11 @@ def write_report(
         agents: entry labels to report (default: all).
         reps: bootstrap replications.
         seed: bootstrap seed.
+        tasks: aggregate over these tasks only, as the leaderboard's task filter (default:
+            the whole suite); the per-task curves are drawn for these tasks only.
     """
     out.mkdir(parents=True, exist_ok=True)
-    board = build_board(runs, suite, tier, agents, reps=reps, seed=seed)
+    board = build_board(runs, suite, tier, agents, tasks, reps=reps, seed=seed)
     suite_known = suite in {s.id for s in list_suites()}
     written: list[Path] = []
     labels = list(board.headline["agent"])
@@ -99,10 +102,10 @@ def write_report(
         path = out / f"{name}.csv"
         frame.to_csv(path, index=False)
         written.append(path)
-    figures = _figures(evaluations, reported_rows, board, reps, seed, out)
+    figures, not_drawn = _figures(evaluations, reported_rows, board, reps, seed, out, tasks)
     written += figures
     text = _markdown(board, per_task, reported, steps, published,
-                     [f.relative_to(out) for f in figures])  # fmt: skip
+                     [f.relative_to(out) for f in figures], not_drawn)  # fmt: skip
     (out / "report.md").write_text(text, encoding="utf-8")
     written.append(out / "report.md")
     return written
@@ -133,15 +136,32 @@ def _figures(
     reps: int,
     seed: int,
     out: Path,
-) -> list[Path]:
+    tasks: Sequence[str] | None = None,
+) -> tuple[list[Path], list[str]]:
+    """The plots written, and a sentence for each plot that could not be drawn and why."""
     written: list[Path] = []
+    not_drawn: list[str] = []
     labels = board.complete_labels
     matrices = board.scores.matrices(labels)
     if labels:
         written.append(_save(plots.interval_figure(board.all_intervals()), out / "intervals.png"))
         profiles = performance_profiles(matrices, reps=reps, seed=seed)
         written.append(_save(plots.profile_figure(profiles), out / "profiles.png"))
-    if len(labels) >= 2:
+    else:
+        why = (
+            "no task of this suite can be normalized here"
+            if not board.scores.tasks
+            else "no agent has a finished run of every aggregated task (see the headline)"
+        )
+        not_drawn.append(
+            f"intervals.png, profiles.png and sample_efficiency.png were not drawn: {why}."
+        )
+    if len(labels) < 2:
+        not_drawn.append(
+            f"improvement.png was not drawn: it compares two complete agents and "
+            f"{len(labels)} {'is' if len(labels) == 1 else 'are'} complete."
+        )
+    else:
         pairs = [(labels[0], other) for other in labels[1:]]  # the best IQM against each other
         improvement = probability_of_improvement(matrices, pairs, reps=reps, seed=seed)
         written.append(_save(plots.improvement_figure(improvement), out / "improvement.png"))
@@ -151,16 +171,24 @@ def _figures(
         curves = sample_efficiency(kept, arrays.x, reps=reps, seed=seed)
         figure = plots.sample_efficiency_figure(curves, arrays.x_label)
         written.append(_save(figure, out / "sample_efficiency.png"))
+    elif labels:
+        not_drawn.append(
+            "sample_efficiency.png was not drawn: the complete agents' runs share no "
+            "evaluation steps."
+        )
     finished = board.scores.finished
     for task_id in sorted(set(finished["task"])):
+        if tasks is not None and task_id not in tasks:
+            continue
         curves_table = task_curves(evaluations, finished, task_id)
         if curves_table.empty:
+            not_drawn.append(f"curves/{task_id}.png was not drawn: no evaluations are stored.")
             continue
         metric = str(finished.loc[finished["task"] == task_id, "metric"].iloc[0])
         reported = reported_for_task(reported_rows, task_id)
         figure = plots.learning_curve_figure(curves_table, task_id, metric, reported)
         written.append(_save(figure, out / "curves" / f"{task_id}.png"))
-    return written
+    return written, not_drawn
 
 
 def _markdown(
@@ -170,6 +198,7 @@ def _markdown(
     steps: dict[str, pd.DataFrame],
     published: list[PublishedTable],
     figures: list[Path],
+    not_drawn: Sequence[str] = (),
 ) -> str:
     parts = [f"# pomdpbench report: suite {board.suite}, tier {board.tier}\n"]
     parts += [f"> {message}\n" for message in board.messages]
@@ -210,7 +239,8 @@ def _markdown(
         "project's task runs on.\n\n"
     )
     parts.append(markdown_table(reported))
-    if figures:
+    if figures or not_drawn:
         parts.append("\n## Plots\n\n")
+        parts += [f"> {sentence}\n\n" for sentence in not_drawn]
         parts += [f"![{path.stem}]({path.as_posix()})\n\n" for path in figures]
     return "".join(parts)
