@@ -19,7 +19,8 @@ differ, docs/resel.md says which this follows and why.
 from __future__ import annotations
 
 import copy
-from dataclasses import asdict
+from collections.abc import Mapping
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
@@ -283,6 +284,41 @@ class ReselGRU(Resel):
 
     encoder_kind: CoreKind = "gru"
     agent_id = "resel-gru"
+
+
+class ReselSameLR(Resel):
+    """The LR_CE ablation (RESeL Sec. 5.1, Fig. 11c): each context encoder at its network's rate.
+
+    Everything else is ``resel``'s, suite files included (``config_dir`` "resel"): only
+    ``policy_encoder_lr`` becomes ``policy_lr`` and ``value_encoder_lr`` becomes ``value_lr``,
+    after every layer of the configuration. :meth:`finalize_config` is applied by the sweep
+    planner, so the stored configuration shows the rates actually used.
+    """
+
+    agent_id = "resel-same-lr"
+    TIED = {"policy_encoder_lr": "policy_lr", "value_encoder_lr": "value_lr"}
+
+    @classmethod
+    def finalize_config(
+        cls, values: Mapping[str, Any], overrides: Mapping[str, Any] | None = None
+    ) -> dict[str, Any]:
+        """``values`` with the encoder rates tied to the other rates.
+
+        Raises:
+            ConfigError: if ``--set`` names an encoder rate (it would be ignored).
+        """
+        named = sorted(set(overrides or {}) & set(cls.TIED))
+        if named:
+            raise ConfigError(
+                f"{cls.agent_id} ties {', '.join(named)} to the other rates: set "
+                f"{', '.join(cls.TIED[key] for key in named)} instead (or use --agent resel)"
+            )
+        defaults = cls.Config()
+        tied = {key: values.get(other, getattr(defaults, other)) for key, other in cls.TIED.items()}
+        return {**values, **tied}
+
+    def __init__(self, ctx: AgentContext) -> None:
+        super().__init__(replace(ctx, config=self.finalize_config(ctx.config)))
 
 
 class ReselTransformer(Resel):
