@@ -43,7 +43,7 @@ from pomdpbench.agents.resel.networks import (
     categorical_log_probs,
     gaussian_sample,
 )
-from pomdpbench.agents.resel.optim import adamw, two_rate_adamw
+from pomdpbench.agents.resel.optim import ENCODER_GROUP, adamw, two_rate_adamw
 from pomdpbench.errors import ConfigError
 
 ActState = tuple[Any, np.ndarray] | None
@@ -245,6 +245,30 @@ class Resel:
             index = action.argmax(-1).view(1, -1, 1).expand(q.shape[0], -1, 1)
             return q.gather(-1, index).squeeze(-1)
         return self.critic.q_values(embedding, obs, action).squeeze(-1)
+
+    # ------------------------------------------- action variation (RESeL Fig. 3; diagnostics)
+    def variation_inputs(self) -> TrajectoryBatch:
+        """About ten batches of whole trajectories, one per row from column 0 (column = step)."""
+        return self.buffer.sample(10 * self.cfg.batch_size, False, 0, self.device)
+
+    @torch.no_grad()
+    def policy_outputs(self, inputs: TrajectoryBatch) -> tuple[np.ndarray, np.ndarray]:
+        """Deterministic actions (probabilities when discrete) at every step, and the mask."""
+        out = self.actor(inputs.tokens, inputs.layout)
+        if self.discrete:
+            actions = categorical_log_probs(out).exp()
+        else:
+            actions, _ = gaussian_sample(out, deterministic=True)
+        return actions.cpu().numpy(), inputs.layout.valid.cpu().numpy()
+
+    def policy_gradient_step(self, encoder_lr: float, other_lr: float) -> None:
+        """One policy (and temperature) step with the policy optimizer's rates set to these."""
+        for group in self.actor_opt.param_groups:
+            group["lr"] = encoder_lr if group["name"] == ENCODER_GROUP else other_lr
+        batch = self.sample()
+        out = _flat(self.actor(batch.tokens, batch.layout))[batch.step]
+        self._policy_step(batch.tokens, batch, out, _flat(batch.tokens.obs)[batch.step],
+                          self._alpha())  # fmt: skip
 
     # ------------------------------------------------------------ persistence
     _STATEFUL = ("actor", "critic", "critic_target", "actor_opt", "critic_opt", "alpha_opt")
