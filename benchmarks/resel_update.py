@@ -6,21 +6,33 @@ Mamba state 64 / convolution 8 / expand 2 with the feed-forward, embedding 128, 
 critic heads of 2 x 256; the Transformer at the public launcher's width 512, 4 layers, 8 heads),
 on a batch of two 1000-step trajectories of HalfCheetah's sizes (17-d observations, 6-d
 actions), as RESeL Table 3 measured. Encoders: ``mamba``, ``gru``, ``transformer`` and
-``mlp`` (the Mamba block replaced by a position-wise layer: Table 3's "FC").
+``mlp`` (the Mamba block replaced by a position-wise layer: Table 3's "FC"), and
+``mamba-previous``: ``mamba`` with the project's first CPU scan (``encoders/scan_previous.py``),
+so that a change of the scan is measured before and after in one run.
+
+Peak memory: after the timings, each encoder's agent is built again in a child process, makes
+one warm-up update, and the peak memory of its next update above what the process held before
+it is printed (on a CPU the resident-set high-water mark, Linux only; see :func:`measure_peak`).
 
 The encoders are timed in turns (mamba, gru, transformer, mlp, mamba, ...) in one process and
 each reports its median, so drifting machine load hits all alike; ratios are to the GRU's
 median. RESeL Table 3 measured Mamba at 25.8 % and FC at 14.4 % of GRU on an RTX 4090.
 
 Usage: python benchmarks/resel_update.py [--repeats 5] [--threads N] [--device cpu|cuda]
-       [--encoders mamba gru transformer mlp]
+       [--encoders mamba gru transformer mlp mamba-previous] [--no-memory]
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
 import statistics
+import subprocess
+import sys
 import time
+from collections.abc import Iterator
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -29,6 +41,8 @@ from gymnasium import spaces
 import pomdpbench
 from pomdpbench.agents.protocol import AgentContext
 from pomdpbench.agents.resel.agent import Resel, ReselGRU, ReselTransformer
+from pomdpbench.agents.resel.encoders import mamba as mamba_module
+from pomdpbench.agents.resel.encoders.scan_previous import previous_selective_scan
 from pomdpbench.registry import get_task
 
 OBS, ACT, STEPS = 17, 6, 1000  # HalfCheetah-v2 observation and action sizes, 1000-step episodes
@@ -43,7 +57,22 @@ class ReselMLP(Resel):
 
 AGENTS: dict[str, type[Resel]] = {
     "mamba": Resel, "gru": ReselGRU, "transformer": ReselTransformer, "mlp": ReselMLP,
+    "mamba-previous": Resel,
 }  # fmt: skip
+
+
+@contextlib.contextmanager
+def scan_for(kind: str) -> Iterator[None]:
+    """Swap in the first CPU scan while a ``mamba-previous`` agent runs."""
+    if kind != "mamba-previous":
+        yield
+        return
+    current = mamba_module.selective_scan
+    mamba_module.selective_scan = previous_selective_scan
+    try:
+        yield
+    finally:
+        mamba_module.selective_scan = current
 
 
 def build(kind: str, device: str) -> Resel:
@@ -67,17 +96,59 @@ def build(kind: str, device: str) -> Resel:
     return agent
 
 
-def time_update(agent: Resel, device: str) -> float:
+def time_update(agent: Resel, kind: str, device: str) -> float:
     """Seconds for one full update (critic + policy + temperature) on a fresh batch."""
     batch = agent.sample()
     agent.updates = 0  # a policy-update step
     if device.startswith("cuda"):
         torch.cuda.synchronize()
-    start = time.perf_counter()
-    agent.learn(batch)
+    with scan_for(kind):
+        start = time.perf_counter()
+        agent.learn(batch)
+        if device.startswith("cuda"):
+            torch.cuda.synchronize()
+        return time.perf_counter() - start
+
+
+def _status_kib(field: str) -> int:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1])
+    raise KeyError(field)
+
+
+def measure_peak(kind: str, device: str) -> float:
+    """Bytes by which one full update raises the process's peak memory (run in a child).
+
+    CPU: the resident-set high-water mark (``VmHWM``) is reset after a warm-up update, and the
+    next update's peak is read against the resident size before it; the parent starts this
+    child with glibc's mmap threshold fixed at 64 KiB so that every large tensor is returned to
+    the system when freed and the resident size follows the live tensors. CUDA: the allocator's
+    own peak statistics.
+    """
+    agent = build(kind, device)
+    time_update(agent, kind, device)
     if device.startswith("cuda"):
         torch.cuda.synchronize()
-    return time.perf_counter() - start
+        torch.cuda.reset_peak_memory_stats()
+        before = torch.cuda.memory_allocated()
+        time_update(agent, kind, device)
+        return float(torch.cuda.max_memory_allocated() - before)
+    Path("/proc/self/clear_refs").write_text("5")  # reset VmHWM to the current VmRSS
+    before = _status_kib("VmRSS")
+    time_update(agent, kind, device)
+    return 1024.0 * (_status_kib("VmHWM") - before)
+
+
+def peak_in_child(kind: str, args: argparse.Namespace) -> float | None:
+    """:func:`measure_peak` in a fresh interpreter; None where /proc is not Linux's."""
+    if not args.device.startswith("cuda") and not Path("/proc/self/clear_refs").exists():
+        return None
+    env = {**os.environ, "MALLOC_MMAP_THRESHOLD_": "65536", "MALLOC_TRIM_THRESHOLD_": "0"}
+    command = [sys.executable, __file__, "--peak-of", kind, "--device", args.device,
+               "--threads", str(args.threads)]  # fmt: skip
+    result = subprocess.run(command, env=env, capture_output=True, text=True, check=True)
+    return float(result.stdout.split()[-1])
 
 
 def main() -> None:
@@ -86,8 +157,13 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=torch.get_num_threads())
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--encoders", nargs="+", default=list(AGENTS), choices=list(AGENTS))
+    parser.add_argument("--no-memory", action="store_true", help="skip the peak-memory pass")
+    parser.add_argument("--peak-of", choices=list(AGENTS), help=argparse.SUPPRESS)  # the child
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
+    if args.peak_of:
+        print(measure_peak(args.peak_of, args.device))
+        return
     kinds = list(dict.fromkeys(["gru", *args.encoders]))
     print(
         f"pomdpbench {pomdpbench.__version__}, torch {torch.__version__}, {args.threads} "
@@ -95,17 +171,27 @@ def main() -> None:
     )
     agents = {kind: build(kind, args.device) for kind in kinds}
     for kind in kinds:  # warm-up: first calls allocate and pick kernels
-        time_update(agents[kind], args.device)
+        time_update(agents[kind], kind, args.device)
     times: dict[str, list[float]] = {kind: [] for kind in kinds}
     for _ in range(args.repeats):
         for kind in kinds:
-            times[kind].append(time_update(agents[kind], args.device))
+            times[kind].append(time_update(agents[kind], kind, args.device))
     medians = {kind: statistics.median(values) for kind, values in times.items()}
-    print(f"{'encoder':<12} {'median ms':>10} {'/ gru':>8}")
+    del agents
+    peaks = {kind: None if args.no_memory else peak_in_child(kind, args) for kind in kinds}
+    print(f"{'encoder':<16} {'median ms':>10} {'/ gru':>8} {'peak MiB':>9}")
     for kind in kinds:
-        print(f"{kind:<12} {1000 * medians[kind]:>10.1f} {medians[kind] / medians['gru']:>8.3f}")
+        measured = peaks[kind]
+        peak = "-" if measured is None else f"{measured / 2**20:.0f}"
+        ratio = medians[kind] / medians["gru"]
+        print(f"{kind:<16} {1000 * medians[kind]:>10.1f} {ratio:>8.3f} {peak:>9}")
     if "mamba" in medians:
         print(f"mamba/gru = {medians['mamba'] / medians['gru']:.3f}")
+    if "mamba" in medians and "mamba-previous" in medians:
+        print(f"mamba/mamba-previous = {medians['mamba'] / medians['mamba-previous']:.3f}")
+        old, new = peaks["mamba-previous"], peaks["mamba"]
+        if old is not None and new is not None:
+            print(f"peak memory mamba/mamba-previous = {new / old:.3f}")
 
 
 if __name__ == "__main__":

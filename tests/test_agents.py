@@ -44,6 +44,7 @@ _RESEL_SMALL: dict[str, Any] = {
     "metrics_every": 10,
 }
 SMALL.update({agent: _RESEL_SMALL for agent in ("resel", "resel-gru", "resel-transformer")})
+SMALL["resel-same-lr"] = _RESEL_SMALL
 TASKS = ("Pendulum-V-v0", "CartPole-V-v0")  # one Box, one Discrete action space
 
 

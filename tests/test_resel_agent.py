@@ -15,6 +15,7 @@ from pomdpbench.agents.resel.optim import ENCODER_GROUP, OTHER_GROUP
 from pomdpbench.errors import ConfigError
 from pomdpbench.harness.actions import ActionEncoder
 from pomdpbench.registry import get_task, make_env
+from pomdpbench.sweep.plan import SweepRequest, plan
 
 AGENTS = ["resel", "resel-gru", "resel-transformer"]
 TINY = {
@@ -188,3 +189,24 @@ def test_every_suite_file_gives_valid_settings(suite: str, tier: str) -> None:
             config = build_config(factory.Config, values, agent_id)
             assert config.policy_encoder_lr < config.policy_lr  # the encoder learns slower
             assert config.value_encoder_lr < config.value_lr
+
+
+def test_same_lr_ablation_ties_each_encoder_rate_to_its_network_rate() -> None:
+    """``resel-same-lr`` (Fig. 11c): encoders at the other rates, the stored config says so."""
+    agent = make_agent("resel-same-lr", "Pendulum-V-v0", policy_lr=3e-4, policy_encoder_lr=1e-5,
+                       value_lr=1e-3, value_encoder_lr=2e-6)  # fmt: skip
+    for opt, lr in ((agent.actor_opt, 3e-4), (agent.critic_opt, 1e-3)):
+        groups = {group["name"]: group for group in opt.param_groups}
+        assert groups[ENCODER_GROUP]["lr"] == groups[OTHER_GROUP]["lr"] == lr
+    tasks = ("TMazePassive-10-v0",)
+    resel = {job.agent: job.config for job in plan(SweepRequest(agent="resel", tasks=tasks))}
+    same = {job.agent: job.config for job in plan(SweepRequest(agent="resel-same-lr", tasks=tasks))}
+    ours, theirs = same["resel-same-lr"], resel["resel"]
+    assert theirs["policy_encoder_lr"] < theirs["policy_lr"]  # RESeL's own two rates differ
+    assert ours["policy_encoder_lr"] == ours["policy_lr"] == theirs["policy_lr"]
+    assert ours["value_encoder_lr"] == ours["value_lr"] == theirs["value_lr"]
+    untied = {k: v for k, v in ours.items() if not k.endswith("encoder_lr")}
+    assert untied == {k: v for k, v in theirs.items() if not k.endswith("encoder_lr")}
+    with pytest.raises(ConfigError, match="set policy_lr instead"):
+        plan(SweepRequest(agent="resel-same-lr", tasks=tasks,
+                          overrides={"policy_encoder_lr": 1e-4}))  # fmt: skip

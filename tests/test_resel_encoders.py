@@ -17,6 +17,7 @@ from pomdpbench.agents.resel.encoders import Core, Layout, build_core
 from pomdpbench.agents.resel.encoders import scan as scan_module
 from pomdpbench.agents.resel.encoders.cuda_scan import flushed_scan
 from pomdpbench.agents.resel.encoders.scan import reference_scan, selective_scan
+from pomdpbench.agents.resel.encoders.scan_previous import previous_selective_scan
 
 KINDS = ["mamba", "gru", "transformer"]
 LENGTHS = [9, 3, 14, 5, 1, 7]
@@ -118,33 +119,72 @@ def test_step_by_step_matches_parallel_forward(kind: str) -> None:
     torch.testing.assert_close(torch.stack(stepped), parallel, rtol=1e-9, atol=1e-9)
 
 
-@pytest.mark.parametrize("chunk", [4, 32])
-def test_chunked_scan_matches_the_step_loop_and_its_gradients(
-    chunk: int, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Values and every gradient of the chunked scan, with resets inside and across chunks."""
-    monkeypatch.setattr(scan_module, "CHUNK", chunk)
+def scan_inputs(
+    dtype: torch.dtype, batch: int = 3, length: int = 23, d_inner: int = 5, n_state: int = 3
+) -> tuple[tuple[torch.Tensor, ...], torch.Tensor]:
+    """Random scan inputs that need gradients, and reset flags inside and across chunks."""
     torch.manual_seed(0)
-    batch, length, d_inner, n_state = 3, 23, 5, 3
-    f64 = {"dtype": torch.float64}
-    u = torch.randn(batch, length, d_inner, **f64, requires_grad=True)
-    delta = (torch.rand(batch, length, d_inner, **f64) * 0.5 + 0.01).requires_grad_()
-    A = (-torch.rand(d_inner, n_state, **f64) * 3 - 0.1).requires_grad_()
-    B = torch.randn(batch, length, n_state, **f64, requires_grad=True)
-    C = torch.randn(batch, length, n_state, **f64, requires_grad=True)
-    keep = torch.ones(batch, length, **f64)
+    kw = {"dtype": dtype}
+    u = torch.randn(batch, length, d_inner, **kw, requires_grad=True)
+    delta = (torch.rand(batch, length, d_inner, **kw) * 0.5 + 0.01).requires_grad_()
+    A = (-torch.rand(d_inner, n_state, **kw) * 3 - 0.1).requires_grad_()
+    B = torch.randn(batch, length, n_state, **kw, requires_grad=True)
+    C = torch.randn(batch, length, n_state, **kw, requires_grad=True)
+    keep = torch.ones(batch, length, **kw)
     keep[:, 0] = 0.0
-    keep[0, 4] = keep[1, 8] = keep[2, 17] = 0.0
-    fast = selective_scan(u, delta, A, B, C, keep)
-    slow = reference_scan(u, delta, A, B, C, keep)
+    keep[0, 4] = keep[1, 8] = keep[2, 17] = keep[0, length - 1] = 0.0
+    return (u, delta, A, B, C), keep
+
+
+@pytest.mark.parametrize(("chunk", "checkpoint"), [(4, 1), (4, 2), (3, 4), (32, 4)])
+def test_chunked_scan_matches_the_step_loop_and_its_gradients(
+    chunk: int, checkpoint: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Values and every gradient of the chunked scan, with resets inside and across chunks.
+
+    The chunk sizes cover one chunk for the whole sequence, a last chunk shorter than the
+    others, and states saved at every chunk, every second chunk and past the last chunk.
+    """
+    monkeypatch.setattr(scan_module, "chunking", lambda *shape: (chunk, checkpoint))
+    inputs, keep = scan_inputs(torch.float64)
+    fast = selective_scan(*inputs, keep)
+    slow = reference_scan(*inputs, keep)
     torch.testing.assert_close(fast, slow, rtol=1e-12, atol=1e-12)
+    with torch.no_grad():
+        torch.testing.assert_close(selective_scan(*inputs, keep), slow, rtol=1e-12, atol=1e-12)
     weights = torch.randn_like(fast)
-    inputs = (u, delta, A, B, C)
     fast_grads = torch.autograd.grad((fast * weights).sum(), inputs)
     slow_grads = torch.autograd.grad((slow * weights).sum(), inputs)
     for g_fast, g_slow in zip(fast_grads, slow_grads, strict=True):
         torch.testing.assert_close(g_fast, g_slow, rtol=1e-10, atol=1e-10)
-    assert torch.autograd.gradcheck(lambda *args: selective_scan(*args, keep), inputs)
+    if chunk == 3:  # finite differences once (seconds): the most fragmented layout
+        assert torch.autograd.gradcheck(lambda *args: selective_scan(*args, keep), inputs)
+
+
+def test_chunking_fits_the_buffer_and_saves_a_state_every_64_steps() -> None:
+    assert scan_module.chunking(2, 512, 64, 4) == (16, 4)  # the paper's sizes
+    assert scan_module.chunking(1, 128, 16, 4) == (64, 1)  # the smoke tier's narrow networks
+    assert scan_module.chunking(64, 1024, 64, 8) == (8, 8)  # huge states: never below 8 steps
+
+
+def test_scan_matches_the_previous_implementation_in_float32() -> None:
+    """The rewritten scan gives the first version's values and gradients (float32, resets)."""
+    inputs, keep = scan_inputs(torch.float32, batch=3, length=75, d_inner=24, n_state=16)
+    new = selective_scan(*inputs, keep)
+    old = previous_selective_scan(*inputs, keep)
+    torch.testing.assert_close(new, old, rtol=1e-5, atol=1e-5)
+    weights = torch.randn_like(new)
+    new_grads = torch.autograd.grad((new * weights).sum(), inputs)
+    old_grads = torch.autograd.grad((old * weights).sum(), inputs)
+    for g_new, g_old in zip(new_grads, old_grads, strict=True):
+        torch.testing.assert_close(g_new, g_old, rtol=1e-4, atol=1e-4)
+
+
+def test_small_chunks_keep_stacked_trajectories_apart(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The Mamba core with many chunks and saved states per row: still no leak, same outputs."""
+    monkeypatch.setattr(scan_module, "chunking", lambda *shape: (2, 3))
+    test_stacked_batch_matches_each_trajectory_alone("mamba")
+    test_no_gradient_crosses_trajectories("mamba")
 
 
 def test_flushing_padding_emulates_resets_for_a_reset_free_kernel() -> None:

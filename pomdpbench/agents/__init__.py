@@ -48,13 +48,16 @@ for _id, _class, _what in (
     ("resel", "Resel", "Mamba"),
     ("resel-gru", "ReselGRU", "GRU"),
     ("resel-transformer", "ReselTransformer", "causal Transformer"),
+    ("resel-same-lr", "ReselSameLR", "Mamba"),
 ):
     register_agent(
         AgentSpec(
             id=_id,
             entry_point=f"pomdpbench.agents.resel.agent:{_class}",
             version="1",
-            description=f"RESeL: SAC + REDQ, {_what} context encoder with its own learning rate",
+            description=f"RESeL: SAC + REDQ, {_what} context encoder with its own learning rate"
+            if _id != "resel-same-lr"
+            else "RESeL with the encoders at the other rates (LR_CE ablation, Fig. 11c)",
             source="Luo et al. 2024 (RESeL) Sec. 4, App. C, D.3; FanmingL/Recurrent-Offpolicy-RL",
             config_dir="resel",
         )

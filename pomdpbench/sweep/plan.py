@@ -105,6 +105,9 @@ def plan(request: SweepRequest) -> list[JobSpec]:
     for task in tasks:
         tier, protocol, override = resolve_protocol(task, request)
         config = resolve_config(config_dir, task.suite, task.id, tier, request.overrides)
+        finalize = getattr(factory, "finalize_config", None)
+        if finalize is not None:  # settings derived from others (resel-same-lr's tied rates)
+            config = finalize(config, request.overrides)
         config_cls = getattr(factory, "Config", None)
         if config_cls is not None:
             build_config(config_cls, config, spec.id)  # fail now, not in a worker

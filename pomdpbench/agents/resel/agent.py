@@ -19,7 +19,8 @@ differ, docs/resel.md says which this follows and why.
 from __future__ import annotations
 
 import copy
-from dataclasses import asdict
+from collections.abc import Mapping
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
@@ -42,7 +43,7 @@ from pomdpbench.agents.resel.networks import (
     categorical_log_probs,
     gaussian_sample,
 )
-from pomdpbench.agents.resel.optim import adamw, two_rate_adamw
+from pomdpbench.agents.resel.optim import ENCODER_GROUP, adamw, two_rate_adamw
 from pomdpbench.errors import ConfigError
 
 ActState = tuple[Any, np.ndarray] | None
@@ -245,6 +246,30 @@ class Resel:
             return q.gather(-1, index).squeeze(-1)
         return self.critic.q_values(embedding, obs, action).squeeze(-1)
 
+    # ------------------------------------------- action variation (RESeL Fig. 3; diagnostics)
+    def variation_inputs(self) -> TrajectoryBatch:
+        """About ten batches of whole trajectories, one per row from column 0 (column = step)."""
+        return self.buffer.sample(10 * self.cfg.batch_size, False, 0, self.device)
+
+    @torch.no_grad()
+    def policy_outputs(self, inputs: TrajectoryBatch) -> tuple[np.ndarray, np.ndarray]:
+        """Deterministic actions (probabilities when discrete) at every step, and the mask."""
+        out = self.actor(inputs.tokens, inputs.layout)
+        if self.discrete:
+            actions = categorical_log_probs(out).exp()
+        else:
+            actions, _ = gaussian_sample(out, deterministic=True)
+        return actions.cpu().numpy(), inputs.layout.valid.cpu().numpy()
+
+    def policy_gradient_step(self, encoder_lr: float, other_lr: float) -> None:
+        """One policy (and temperature) step with the policy optimizer's rates set to these."""
+        for group in self.actor_opt.param_groups:
+            group["lr"] = encoder_lr if group["name"] == ENCODER_GROUP else other_lr
+        batch = self.sample()
+        out = _flat(self.actor(batch.tokens, batch.layout))[batch.step]
+        self._policy_step(batch.tokens, batch, out, _flat(batch.tokens.obs)[batch.step],
+                          self._alpha())  # fmt: skip
+
     # ------------------------------------------------------------ persistence
     _STATEFUL = ("actor", "critic", "critic_target", "actor_opt", "critic_opt", "alpha_opt")
     """Attributes saved through their ``state_dict``."""
@@ -283,6 +308,41 @@ class ReselGRU(Resel):
 
     encoder_kind: CoreKind = "gru"
     agent_id = "resel-gru"
+
+
+class ReselSameLR(Resel):
+    """The LR_CE ablation (RESeL Sec. 5.1, Fig. 11c): each context encoder at its network's rate.
+
+    Everything else is ``resel``'s, suite files included (``config_dir`` "resel"): only
+    ``policy_encoder_lr`` becomes ``policy_lr`` and ``value_encoder_lr`` becomes ``value_lr``,
+    after every layer of the configuration. :meth:`finalize_config` is applied by the sweep
+    planner, so the stored configuration shows the rates actually used.
+    """
+
+    agent_id = "resel-same-lr"
+    TIED = {"policy_encoder_lr": "policy_lr", "value_encoder_lr": "value_lr"}
+
+    @classmethod
+    def finalize_config(
+        cls, values: Mapping[str, Any], overrides: Mapping[str, Any] | None = None
+    ) -> dict[str, Any]:
+        """``values`` with the encoder rates tied to the other rates.
+
+        Raises:
+            ConfigError: if ``--set`` names an encoder rate (it would be ignored).
+        """
+        named = sorted(set(overrides or {}) & set(cls.TIED))
+        if named:
+            raise ConfigError(
+                f"{cls.agent_id} ties {', '.join(named)} to the other rates: set "
+                f"{', '.join(cls.TIED[key] for key in named)} instead (or use --agent resel)"
+            )
+        defaults = cls.Config()
+        tied = {key: values.get(other, getattr(defaults, other)) for key, other in cls.TIED.items()}
+        return {**values, **tied}
+
+    def __init__(self, ctx: AgentContext) -> None:
+        super().__init__(replace(ctx, config=self.finalize_config(ctx.config)))
 
 
 class ReselTransformer(Resel):

@@ -91,6 +91,8 @@ class Mamba(nn.Module):
     def forward(self, h: Tensor, layout: Layout) -> Tensor:
         """The whole sequence at once; ``layout`` gives resets and padding."""
         x, z = self.in_proj(h).chunk(2, dim=-1)
+        # Copied so that the gate's saved input does not keep the whole projection alive.
+        z = z.contiguous()
         x = x * layout.valid.unsqueeze(-1)
         if self.conv1d is not None:
             x = self._causal_conv(x)

@@ -1,0 +1,1 @@
+"""Training diagnostics measured on trained agents (``pomdpbench diagnose``)."""
