@@ -44,6 +44,22 @@ _RESEL_SMALL: dict[str, Any] = {
     "metrics_every": 10,
 }
 SMALL.update({agent: _RESEL_SMALL for agent in ("resel", "resel-gru", "resel-transformer")})
+_PPO_SMALL: dict[str, Any] = {
+    "rollout_steps": 64,  # four updates in 260 steps; the round trip resumes mid-rollout
+    "minibatch_size": 16,
+    "epochs": 2,
+    "hidden_sizes": [16, 16],
+    "gru_size": 8,
+    "embedding_size": 8,
+    "sequence_length": 16,
+}
+SMALL.update(
+    {
+        agent: _PPO_SMALL
+        for agent in ("ppo-mlp", "ppo-window-5", "ppo-window-32", "ppo-bptt-5", "ppo-bptt-32",
+                      "ppo-rs", "ppo-gru")
+    }
+)  # fmt: skip
 TASKS = ("Pendulum-V-v0", "CartPole-V-v0")  # one Box, one Discrete action space
 
 

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 import numpy as np
 import torch
@@ -36,7 +36,7 @@ from torch import nn
 from pomdpbench.agents.config import build_config
 from pomdpbench.agents.memory.tanh_gaussian import gaussian_log_prob
 from pomdpbench.agents.ppo.models import Batch, BPTTModel, GRUModel, RSModel, WindowModel
-from pomdpbench.agents.ppo.rollout import RunningMeanStd, Rollout, gae
+from pomdpbench.agents.ppo.rollout import Rollout, RunningMeanStd, gae
 from pomdpbench.agents.protocol import AgentContext, AgentInput, Transition
 from pomdpbench.errors import ConfigError
 
@@ -83,6 +83,49 @@ class PPOConfig:
     normalize_advantage: bool = True
 
 
+class Targets(NamedTuple):
+    """What one update learns towards, one entry per rollout step."""
+
+    action: torch.Tensor
+    state_next: torch.Tensor
+    old_log_prob: torch.Tensor
+    values: torch.Tensor
+    next_values: torch.Tensor
+    advantages: torch.Tensor
+    returns: torch.Tensor
+
+
+def clipped_losses(
+    log_prob: torch.Tensor,
+    old_log_prob: torch.Tensor,
+    advantages: torch.Tensor,
+    value: torch.Tensor,
+    old_value: torch.Tensor,
+    returns: torch.Tensor,
+    clip_eps: float,
+    clip_value: bool,
+) -> tuple[torch.Tensor, torch.Tensor, dict[str, torch.Tensor]]:
+    """PPO's clipped surrogate and the mean squared value error.
+
+    The surrogate is ``-mean(min(rho A, clip(rho, 1-eps, 1+eps) A))``; with ``clip_value`` the
+    value error is ikostrikov's ``max`` of the plain and the clipped-change errors.
+    """
+    log_ratio = log_prob - old_log_prob
+    ratio = log_ratio.exp()
+    clipped = ratio.clamp(1.0 - clip_eps, 1.0 + clip_eps)
+    policy_loss = -torch.min(ratio * advantages, clipped * advantages).mean()
+    value_error = (value - returns).pow(2)
+    if clip_value:
+        value_clipped = old_value + (value - old_value).clamp(-clip_eps, clip_eps)
+        value_error = torch.max(value_error, (value_clipped - returns).pow(2))
+    with torch.no_grad():
+        info = {
+            "approx_kl": ((ratio - 1) - log_ratio).mean(),  # Schulman's k3 estimator
+            "clip_fraction": ((ratio - 1).abs() > clip_eps).float().mean(),
+        }
+    return policy_loss, value_error.mean(), info
+
+
 class PPO:
     """PPO behind the Agent protocol; subclasses fix the memory (``memory``, ``length``)."""
 
@@ -91,9 +134,12 @@ class PPO:
     agent_id = "ppo"
     memory: Literal["mlp", "window", "bptt", "rs", "gru"] = "mlp"
     length = 1
+    defaults: dict[str, Any] = {}
+    """Where an agent's source departs from PPOConfig's defaults; suite files override both."""
 
     def __init__(self, ctx: AgentContext) -> None:
-        self.cfg = cfg = build_config(PPOConfig, ctx.config, self.agent_id)
+        values = {**self.defaults, **ctx.config}
+        self.cfg = cfg = build_config(PPOConfig, values, self.agent_id)
         space = ctx.action_space
         if not isinstance(space, (spaces.Box, spaces.Discrete)):
             raise ConfigError(f"{self.agent_id} acts in Box or Discrete spaces, not {space}")
@@ -102,7 +148,12 @@ class PPO:
         obs_size = int(np.prod(ctx.observation_space.shape or (1,)))
         if self.discrete:
             assert isinstance(space, spaces.Discrete)
-            self.n_actions, head_size, enc_size, stored_size = int(space.n), int(space.n), int(space.n), 1
+            self.n_actions, head_size, enc_size, stored_size = (
+                int(space.n),
+                int(space.n),
+                int(space.n),
+                1,
+            )
         else:
             assert isinstance(space, spaces.Box)
             self.n_actions = head_size = enc_size = stored_size = int(np.prod(space.shape))
@@ -117,14 +168,18 @@ class PPO:
         self.log_std = nn.Parameter(
             torch.full((gaussian_size,), float(np.log(cfg.std_0)), device=self.device)
         )
-        actor = [p for n, p in self.model.named_parameters() if not n.startswith(("critic", "value"))]
+        actor = [
+            p for n, p in self.model.named_parameters() if not n.startswith(("critic", "value"))
+        ]
         critic = [p for n, p in self.model.named_parameters() if n.startswith(("critic", "value"))]
         self.optimizer = torch.optim.Adam(
             [{"params": [*actor, self.log_std], "lr": cfg.actor_lr},
              {"params": critic, "lr": cfg.critic_lr}],
             eps=cfg.adam_eps,
         )  # fmt: skip
-        self.rollout = Rollout(cfg.rollout_steps, obs_size, enc_size, stored_size, self.model.state_size)
+        self.rollout = Rollout(
+            cfg.rollout_steps, obs_size, enc_size, stored_size, self.model.state_size
+        )
         self.obs_rms = RunningMeanStd((obs_size,))
         self.prefix = np.zeros((max(self.length - 1, 0), obs_size), np.float32)
         self.prefix_valid = 0
@@ -169,29 +224,34 @@ class PPO:
             state = self.model.initial_state()
         acted = self.model.act(inp.obs, inp.prev_action, state, self.normalize)
         log_std, next_state = self._log_std(), acted.next_state
+        raw: torch.Tensor
         if self.discrete:
-            if deterministic:
-                action = raw = int(acted.head.argmax())
-            else:
-                probs = acted.head.softmax(-1)
-                action = raw = int(torch.multinomial(probs, 1, generator=self.generator))
+            probs = acted.head[0].softmax(-1)
+            raw = probs.argmax() if deterministic else self._sample_index(probs)
+            action: Any = int(raw)
+            raw = raw.reshape(1).float()
             z_log_std = log_std
         else:
-            mean = acted.head[0]
-            noise = torch.randn(mean.shape, generator=self.generator, device=self.device)
-            raw = mean if deterministic else mean + log_std[: self.n_actions].exp() * noise
+            raw = self._sample(acted.head[0], log_std[: self.n_actions], deterministic)
             action = self._to_env(raw.cpu().numpy())
             z_log_std = log_std[self.n_actions :]
         if acted.z_mean is not None:  # rs: z' ~ N(mean, std), unclipped (S2PG PPO-RS)
-            z_mean = acted.z_mean[0]
-            noise = torch.randn(z_mean.shape, generator=self.generator, device=self.device)
-            z = z_mean if deterministic else z_mean + z_log_std.exp() * noise
-            next_state = z.cpu().numpy()
+            next_state = self._sample(acted.z_mean[0], z_log_std, deterministic).cpu().numpy()
         if not deterministic:
-            raw_arr = np.asarray([raw], np.float32) if self.discrete else raw.cpu().numpy()
-            self._pending = {"prev_action": inp.prev_action, "raw": raw_arr, "state": state,
-                             "acted": acted, "next_state": next_state}  # fmt: skip
+            self._pending = {"prev_action": inp.prev_action, "raw": raw.cpu().numpy(),
+                             "state": state, "acted": acted, "next_state": next_state}  # fmt: skip
         return action, next_state
+
+    def _sample(
+        self, mean: torch.Tensor, log_std: torch.Tensor, deterministic: bool
+    ) -> torch.Tensor:
+        if deterministic:
+            return mean
+        noise = torch.randn(mean.shape, generator=self.generator, device=self.device)
+        return mean + log_std.exp() * noise
+
+    def _sample_index(self, probs: torch.Tensor) -> torch.Tensor:
+        return torch.multinomial(probs, 1, generator=self.generator)[0]
 
     def _to_env(self, raw: np.ndarray) -> np.ndarray:
         squashed = np.clip(raw, -1.0, 1.0)
@@ -252,29 +312,30 @@ class PPO:
             obs=t(self.normalize(r.obs[:n])), next_obs=t(self.normalize(r.next_obs[:n])),
             prev_action=t(r.prev_action), action_enc=t(r.action_enc),
             episode_start=r.episode_start[:n].copy(), state_in=t(r.state_in),
-            state_next=t(r.state_next), prefix=torch.as_tensor(self.normalize(self.prefix), device=dev),
-            prefix_valid=self.prefix_valid,
+            state_next=t(r.state_next), prefix_valid=self.prefix_valid,
+            prefix=torch.as_tensor(self.normalize(self.prefix), device=dev),
         )  # fmt: skip
 
-    def update(self) -> dict[str, float]:
-        """Learn once the rollout is full: GAE, then ``epochs`` passes of clipped-PPO minibatches."""
-        if not self.rollout.full:
-            return {}
+    @torch.no_grad()
+    def targets(self, prep: Any) -> Targets:
+        """Old log-probabilities, values, GAE advantages and value targets of the rollout.
+
+        The parameters that acted are still the current ones (they change only here), so the
+        recomputed log-probabilities are those of acting and every ratio starts at 1.
+        """
         cfg, r, n = self.cfg, self.rollout, self.rollout.size
-        batch = self._batch()
-        prep = self.model.prepare(batch)
-        units = self.model.units(prep)
         action = torch.as_tensor(r.action[:n], device=self.device)
-        state_next = batch.state_next
-        # Old log-probabilities and values: the parameters that acted are still the current ones.
-        with torch.no_grad():
-            old_log_prob = torch.zeros(n, device=self.device)
-            values = torch.zeros(n, device=self.device)
-            for start in range(0, units, 256):
-                ev = self.model.evaluate(prep, torch.arange(start, min(start + 256, units), device=self.device))
-                lp, _ = self._log_prob(ev.head, ev.z_mean, action[ev.rows], state_next[ev.rows])
-                old_log_prob[ev.rows], values[ev.rows] = lp, ev.value
-            next_values = self.model.next_values(prep)
+        state_next = torch.as_tensor(r.state_next[:n], device=self.device)
+        old_log_prob = torch.zeros(n, device=self.device)
+        values = torch.zeros(n, device=self.device)
+        units = self.model.units(prep)
+        for start in range(0, units, 256):
+            ev = self.model.evaluate(
+                prep, torch.arange(start, min(start + 256, units), device=self.device)
+            )
+            lp, _ = self._log_prob(ev.head, ev.z_mean, action[ev.rows], state_next[ev.rows])
+            old_log_prob[ev.rows], values[ev.rows] = lp, ev.value
+        next_values = self.model.next_values(prep)
         adv_np, ret_np = gae(
             values.cpu().numpy(), next_values.cpu().numpy(), r.reward[:n],
             r.terminated[:n].astype(np.float32), r.cut_before(), cfg.gamma, cfg.gae_lambda,
@@ -283,26 +344,30 @@ class PPO:
         if cfg.normalize_advantage:
             advantages = (advantages - advantages.mean()) / (advantages.std() + 1e-8)
         returns = torch.as_tensor(ret_np, device=self.device)
+        return Targets(action, state_next, old_log_prob, values, next_values, advantages, returns)
 
+    def update(self) -> dict[str, float]:
+        """Once the rollout is full: GAE, then ``epochs`` passes of clipped-PPO minibatches."""
+        if not self.rollout.full:
+            return {}
+        cfg = self.cfg
+        prep = self.model.prepare(self._batch())
+        tg = self.targets(prep)
+        units = self.model.units(prep)
         per_batch = max(1, cfg.minibatch_size // self.model.unit_steps)
-        stats: dict[str, list[float]] = {k: [] for k in ("policy_loss", "value_loss", "entropy",
-                                                          "approx_kl", "clip_fraction")}  # fmt: skip
+        stats: dict[str, list[float]] = {}
         for _ in range(cfg.epochs):
             order = torch.randperm(units, generator=self.generator, device=self.device)
             for start in range(0, units, per_batch):
                 ev = self.model.evaluate(prep, order[start : start + per_batch])
                 rows = ev.rows
-                log_prob, entropy = self._log_prob(ev.head, ev.z_mean, action[rows], state_next[rows])
-                log_ratio = log_prob - old_log_prob[rows]
-                ratio = log_ratio.exp()
-                adv = advantages[rows]
-                clipped = ratio.clamp(1.0 - cfg.clip_eps, 1.0 + cfg.clip_eps)
-                policy_loss = -torch.min(ratio * adv, clipped * adv).mean()
-                value_error = (ev.value - returns[rows]).pow(2)
-                if cfg.clip_value_loss:
-                    v_clip = values[rows] + (ev.value - values[rows]).clamp(-cfg.clip_eps, cfg.clip_eps)
-                    value_error = torch.max(value_error, (v_clip - returns[rows]).pow(2))
-                value_loss = value_error.mean()
+                log_prob, entropy = self._log_prob(
+                    ev.head, ev.z_mean, tg.action[rows], tg.state_next[rows]
+                )
+                policy_loss, value_loss, info = clipped_losses(
+                    log_prob, tg.old_log_prob[rows], tg.advantages[rows], ev.value,
+                    tg.values[rows], tg.returns[rows], cfg.clip_eps, cfg.clip_value_loss,
+                )  # fmt: skip
                 loss = policy_loss + cfg.vf_coef * value_loss - cfg.ent_coef * entropy.mean()
                 self.optimizer.zero_grad(set_to_none=True)
                 loss.backward()
@@ -310,18 +375,20 @@ class PPO:
                     params = [p for group in self.optimizer.param_groups for p in group["params"]]
                     nn.utils.clip_grad_norm_(params, cfg.max_grad_norm)
                 self.optimizer.step()
-                with torch.no_grad():
-                    stats["policy_loss"].append(float(policy_loss))
-                    stats["value_loss"].append(float(value_loss))
-                    stats["entropy"].append(float(entropy.mean()))
-                    stats["approx_kl"].append(float(((ratio - 1) - log_ratio).mean()))
-                    stats["clip_fraction"].append(float(((ratio - 1).abs() > cfg.clip_eps).float().mean()))
+                info |= {
+                    "policy_loss": policy_loss,
+                    "value_loss": value_loss,
+                    "entropy": entropy.mean(),
+                }
+                for name, value in info.items():
+                    stats.setdefault(name, []).append(float(value.detach()))
         # New statistics for the next rollout; the episode in progress carries on with them.
+        n = self.rollout.size
         if cfg.normalize_obs:
-            self.obs_rms.update(r.obs[:n].astype(np.float64))
-        r.clear()
+            self.obs_rms.update(self.rollout.obs[:n].astype(np.float64))
+        self.rollout.clear()
         self.updates += 1
-        return {name: float(np.mean(values_)) for name, values_ in stats.items()}
+        return {name: float(np.mean(values)) for name, values in stats.items()}
 
     # ------------------------------------------------------------ persistence
     def save(self, directory: Path) -> None:
@@ -359,16 +426,29 @@ class PPO:
         self._pending = None
 
 
-def _agent(agent_id: str, memory: str, length: int) -> type[PPO]:
-    doc = f"``{agent_id}``: PPO with the ``{memory}`` memory" + (f" (L = {length})." if length > 1 else ".")
-    return type(agent_id.replace("-", "_").upper(), (PPO,),
-                {"agent_id": agent_id, "memory": memory, "length": length, "__doc__": doc})  # fmt: skip
+def _agent(agent_id: str, memory: str, length: int, **defaults: Any) -> type[PPO]:
+    doc = f"``{agent_id}``: PPO with the ``{memory}`` memory" + (
+        f" (L = {length})." if length > 1 else "."
+    )
+    attributes = {"agent_id": agent_id, "memory": memory, "length": length,
+                  "defaults": defaults, "__doc__": doc}  # fmt: skip
+    return type(agent_id.replace("-", "_").upper(), (PPO,), attributes)
 
 
+# S2PG launchers (experiments/01_Reinforcement_Learning/*/01_POMDP/launcher.py): std_0 is 1.0
+# for Vanilla and 0.5 for Window, BPTT and RS.
 PPOMLP = _agent("ppo-mlp", "mlp", 1)
-PPOWindow5 = _agent("ppo-window-5", "window", 5)
-PPOWindow32 = _agent("ppo-window-32", "window", 32)
-PPOBPTT5 = _agent("ppo-bptt-5", "bptt", 5)
-PPOBPTT32 = _agent("ppo-bptt-32", "bptt", 32)
-PPORS = _agent("ppo-rs", "rs", 1)
-PPOGRU = _agent("ppo-gru", "gru", 1)
+PPOWindow5 = _agent("ppo-window-5", "window", 5, std_0=0.5)
+PPOWindow32 = _agent("ppo-window-32", "window", 32, std_0=0.5)
+PPOBPTT5 = _agent("ppo-bptt-5", "bptt", 5, std_0=0.5)
+PPOBPTT32 = _agent("ppo-bptt-32", "bptt", 32, std_0=0.5)
+PPORS = _agent("ppo-rs", "rs", 1, std_0=0.5, actor_lr=5e-5, critic_lr=5e-5)
+# pomdp-baselines PPO/README.md command and PPO/a2c_ppo_acktr/arguments.py defaults: lr 2.5e-4,
+# eps 1e-5, 4 epochs, 4 minibatches of 16 processes x 128 steps, clip 0.2 (values too),
+# value loss 0.5 * 0.5 * MSE, entropy 0.01, gradient norm 0.5, GRU and tanh MLPs of 64.
+PPOGRU = _agent(
+    "ppo-gru", "gru", 1, rollout_steps=2048, epochs=4, minibatch_size=512, actor_lr=2.5e-4,
+    critic_lr=2.5e-4, adam_eps=1e-5, clip_value_loss=True, vf_coef=0.25, ent_coef=0.01,
+    max_grad_norm=0.5, std_0=1.0, hidden_sizes=(64, 64), activation="tanh", gru_size=64,
+    sequence_length=128,
+)  # fmt: skip

@@ -105,7 +105,9 @@ class WindowModel(nn.Module):
         frames[: self.length - valid] = 0.0
         return frames.reshape(-1)
 
-    def act(self, obs: np.ndarray, prev_action: np.ndarray, state: Any, normalize: Normalize) -> Acted:
+    def act(
+        self, obs: np.ndarray, prev_action: np.ndarray, state: Any, normalize: Normalize
+    ) -> Acted:
         """One step: push the observation into the window and read the actor."""
         device = next(self.parameters()).device
         if self.length == 1:
@@ -172,10 +174,12 @@ class RSModel(nn.Module):
         self.critic = mlp(critic_in, hidden, 1, ACTIVATIONS[activation])
 
     def initial_state(self) -> np.ndarray:
-        """z = 0 at an episode start (S2PG)."""
+        """Z = 0 at an episode start (S2PG)."""
         return np.zeros(self.state_size, np.float32)
 
-    def act(self, obs: np.ndarray, prev_action: np.ndarray, state: Any, normalize: Normalize) -> Acted:
+    def act(
+        self, obs: np.ndarray, prev_action: np.ndarray, state: Any, normalize: Normalize
+    ) -> Acted:
         """One GRU step from z: the means of a and z' (the learner samples z')."""
         device = self.head.weight.device
         z_mean = self.gru.step(
@@ -230,13 +234,17 @@ class BPTTModel(nn.Module):
         """Zero hidden state at an episode start."""
         return np.zeros(self.state_size, np.float32)
 
-    def act(self, obs: np.ndarray, prev_action: np.ndarray, state: Any, normalize: Normalize) -> Acted:
+    def act(
+        self, obs: np.ndarray, prev_action: np.ndarray, state: Any, normalize: Normalize
+    ) -> Acted:
         """One GRU step; the new hidden state is the next memory."""
         device = self.head.weight.device
         hidden = self.actor_gru.step(
             _tensor(normalize(obs), device), _tensor(prev_action, device), _tensor(state, device)
         )
-        return Acted(self.head(hidden), None, np.asarray(state, np.float32), hidden[0].cpu().numpy())
+        return Acted(
+            self.head(hidden), None, np.asarray(state, np.float32), hidden[0].cpu().numpy()
+        )
 
     def prepare(self, batch: Batch) -> dict[str, Any]:
         """S2PG's truncated sequence of every step (``sequence_indices``)."""
@@ -297,13 +305,17 @@ class GRUModel(nn.Module):
         """Zero hidden state at an episode start."""
         return np.zeros(self.state_size, np.float32)
 
-    def act(self, obs: np.ndarray, prev_action: np.ndarray, state: Any, normalize: Normalize) -> Acted:
+    def act(
+        self, obs: np.ndarray, prev_action: np.ndarray, state: Any, normalize: Normalize
+    ) -> Acted:
         """One GRU step on the observation alone (ikostrikov's policy takes no previous action)."""
-        device = self.gru.weight_ih_l0.device
+        device = next(self.parameters()).device
         x, h = _tensor(normalize(obs), device), _tensor(state, device)
         out, _ = self.gru(x.unsqueeze(1), h.unsqueeze(0))
         hidden = out[:, 0]
-        return Acted(self.actor(hidden), None, np.asarray(state, np.float32), hidden[0].cpu().numpy())
+        return Acted(
+            self.actor(hidden), None, np.asarray(state, np.float32), hidden[0].cpu().numpy()
+        )
 
     def prepare(self, batch: Batch) -> dict[str, Any]:
         """Segments of at most ``length`` steps within one episode (``chunk_indices``)."""
@@ -320,7 +332,9 @@ class GRUModel(nn.Module):
         """Training units: segments."""
         return len(prep["index"])
 
-    def _unroll(self, prep: dict[str, Any], units: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def _unroll(
+        self, prep: dict[str, Any], units: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         batch: Batch = prep["batch"]
         index, valid = prep["index"][units], prep["valid"][units]
         h0 = batch.state_in[index[:, 0]].unsqueeze(0)

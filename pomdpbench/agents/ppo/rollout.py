@@ -83,7 +83,9 @@ class Rollout:
 
     def save(self, path: Path) -> None:
         """Write the filled part (a checkpoint may cut a rollout midway)."""
-        np.savez(path, size=self.size, **{name: getattr(self, name)[: self.size] for name in _FIELDS})
+        np.savez(
+            path, size=self.size, **{name: getattr(self, name)[: self.size] for name in _FIELDS}
+        )
 
     def load(self, path: Path) -> None:
         """Read back what :meth:`save` wrote."""
@@ -161,9 +163,11 @@ def chunk_indices(episode_start: np.ndarray, length: int) -> tuple[np.ndarray, n
 
 
 class RunningMeanStd:
-    """Running mean and variance (Chan et al.'s parallel update), for observation and reward
-    standardization as MushroomRL's ``StandardizationPreprocessor`` and SB3's ``VecNormalize``
-    keep them."""
+    """Running mean and variance, merged batch by batch (Chan et al.'s parallel update).
+
+    Observation standardization as MushroomRL's ``StandardizationPreprocessor`` and SB3's
+    ``VecNormalize`` keep it.
+    """
 
     def __init__(self, shape: tuple[int, ...]) -> None:
         self.mean = np.zeros(shape, np.float64)
@@ -188,4 +192,4 @@ class RunningMeanStd:
         """Restore :meth:`state`."""
         self.mean = np.asarray(state["mean"], np.float64)
         self.var = np.asarray(state["var"], np.float64)
-        self.count = float(state["count"])  # type: ignore[arg-type]
+        self.count = float(state["count"])
