@@ -7,6 +7,7 @@ what the learner recomputes from the rollout at update time is exactly what it a
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import gymnasium
@@ -238,3 +239,12 @@ def test_observe_without_act_is_a_clear_error() -> None:
     with pytest.raises(RuntimeError, match="act"):
         agent.observe(Transition(obs, np.zeros(1, np.float32), 0.0, obs, False, False, True,
                                  None, None))  # fmt: skip
+
+
+def test_ppo_accepts_every_shipped_action_space_and_names_what_it_refuses() -> None:
+    factory = type(make("ppo-mlp")[0])
+    for suite in pomdpbench.list_suites():
+        for task_id in suite.tasks:
+            assert factory.check_task(pomdpbench.get_task(task_id)) is None
+    odd = dataclasses.replace(pomdpbench.get_task("Pendulum-V-v0"), action_space="MultiBinary(3)")
+    assert "Box or Discrete" in str(factory.check_task(odd))

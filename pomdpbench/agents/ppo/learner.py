@@ -39,6 +39,7 @@ from pomdpbench.agents.ppo.models import Batch, BPTTModel, GRUModel, RSModel, Wi
 from pomdpbench.agents.ppo.rollout import Rollout, RunningMeanStd, gae
 from pomdpbench.agents.protocol import AgentContext, AgentInput, Transition
 from pomdpbench.errors import ConfigError
+from pomdpbench.registry.specs import TaskSpec
 
 LOG_STD_MIN, LOG_STD_MAX = -20.0, 2.0  # S2PG's clamp of the learned log-std
 
@@ -136,6 +137,13 @@ class PPO:
     length = 1
     defaults: dict[str, Any] = {}
     """Where an agent's source departs from PPOConfig's defaults; suite files override both."""
+
+    @classmethod
+    def check_task(cls, task: TaskSpec) -> str | None:
+        """PPO acts in Box and Discrete spaces: refuse anything else before a run starts."""
+        if task.action_space.startswith(("Box", "Discrete")):
+            return None
+        return f"{cls.agent_id} acts in Box or Discrete spaces; {task.id} has {task.action_space}"
 
     def __init__(self, ctx: AgentContext) -> None:
         values = {**self.defaults, **ctx.config}
