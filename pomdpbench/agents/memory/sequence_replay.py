@@ -3,8 +3,8 @@
 It stores each step once, with the episode it belongs to, and answers three questions:
 
 * a uniform batch of transitions (``mlp``, ``rs``): :meth:`SequenceReplay.sample_positions`,
-  drawn exactly as :class:`~pomdpbench.agents.replay.ReplayBuffer` draws them, so the ``mlp``
-  part reproduces the former ``sac-mlp`` batch for batch;
+  drawn as the former memoryless ``sac-mlp`` buffer drew them (uniform rows with replacement
+  from the same seeded generator), so ``sac-mlp`` kept its results batch for batch;
 * a batch of sequences ending at sampled steps (``window``, ``bptt``, ``gru-seq``):
   :meth:`SequenceReplay.sample_sequences` follows S2PG's ``SequenceReplayMemory``
   (robfiras/s2pg ``s2pg/utils/replay_memory.py``): for a sampled step i the sequence is

@@ -38,19 +38,26 @@ def squash_log_std(raw: torch.Tensor) -> torch.Tensor:
 
 
 def tanh_log_prob(
-    pre_tanh: torch.Tensor, mean: torch.Tensor, log_std: torch.Tensor
+    pre_tanh: torch.Tensor,
+    mean: torch.Tensor,
+    log_std: torch.Tensor,
+    std: torch.Tensor | None = None,
 ) -> torch.Tensor:
-    """``log p(tanh(u))`` for ``u ~ N(mean, exp(log_std)^2)``, summed over the last axis."""
-    std = log_std.exp()
+    """``log p(tanh(u))`` for ``u ~ N(mean, exp(log_std)^2)``, summed over the last axis.
+
+    ``std`` may pass ``exp(log_std)`` already computed (one graph node, as the sampler has it).
+    """
+    std = log_std.exp() if std is None else std
     gaussian = -0.5 * ((pre_tanh - mean) / std) ** 2 - log_std - 0.5 * math.log(2 * math.pi)
     correction = 2.0 * (math.log(2.0) - pre_tanh - F.softplus(-2.0 * pre_tanh))
-    return (gaussian - correction).sum(-1)
+    return gaussian.sum(-1) - correction.sum(-1)
 
 
 def sample_tanh_gaussian(mean: torch.Tensor, log_std: torch.Tensor) -> Squashed:
     """A reparameterized ``tanh(mean + std * eps)`` and its tanh-corrected log-probability."""
-    pre_tanh = mean + log_std.exp() * torch.randn_like(mean)
-    return Squashed(torch.tanh(pre_tanh), tanh_log_prob(pre_tanh, mean, log_std))
+    std = log_std.exp()
+    pre_tanh = mean + std * torch.randn_like(mean)
+    return Squashed(torch.tanh(pre_tanh), tanh_log_prob(pre_tanh, mean, log_std, std))
 
 
 def sample_joint(parts: Sequence[tuple[torch.Tensor, torch.Tensor]]) -> list[Squashed]:
