@@ -55,20 +55,20 @@ for _id, _class, _what in (
         )
     )
 # PPO: one learner (pomdpbench/agents/ppo/learner.py), the memory part fixed by the id.
-_S2PG = "Al-Hafez et al. 2024 (S2PG); robfiras/s2pg experiments/01_Reinforcement_Learning"
-_PB_PPO = "Ni et al. 2022 (pomdp-baselines) PPO/, after ikostrikov/pytorch-a2c-ppo-acktr-gail"
+_S2PG = "Al-Hafez et al. 2024 (S2PG); robfiras/s2pg launcher"
+_PB_PPO = "Ni et al. 2022 (pomdp-baselines) PPO/ (ikostrikov/pytorch-a2c-ppo-acktr-gail)"
 for _id, _class, _what, _source in (
-    ("ppo-mlp", "PPOMLP", "memoryless PPO (observation only)", f"{_S2PG}/04_Vanilla"),
-    ("ppo-window-5", "PPOWindow5", "PPO on the last 5 observations", f"{_S2PG}/03_Window"),
-    ("ppo-window-32", "PPOWindow32", "PPO on the last 32 observations", f"{_S2PG}/03_Window"),
-    ("ppo-bptt-5", "PPOBPTT5", "PPO, GRU actor and critic, BPTT over 5 steps", f"{_S2PG}/01_BPTT"),
+    ("ppo-mlp", "PPOMLP", "memoryless PPO (observation only)", f"{_S2PG} 04_Vanilla"),
+    ("ppo-window-5", "PPOWindow5", "PPO on the last 5 observations", f"{_S2PG} 03_Window"),
+    ("ppo-window-32", "PPOWindow32", "PPO on the last 32 observations", f"{_S2PG} 03_Window"),
+    ("ppo-bptt-5", "PPOBPTT5", "PPO, GRU actor and critic, BPTT over 5 steps", f"{_S2PG} 01_BPTT"),
     (
         "ppo-bptt-32",
         "PPOBPTT32",
         "PPO, GRU actor and critic, BPTT over 32 steps",
-        f"{_S2PG}/01_BPTT",
+        f"{_S2PG} 01_BPTT",
     ),
-    ("ppo-rs", "PPORS", "S2PG PPO-RS: one Gaussian over (action, next state)", f"{_S2PG}/02_RS"),
+    ("ppo-rs", "PPORS", "S2PG PPO-RS: one Gaussian over (action, next state)", f"{_S2PG} 02_RS"),
     ("ppo-gru", "PPOGRU", "PPO-GRU: a GRU shared by actor and critic", _PB_PPO),
 ):
     register_agent(
