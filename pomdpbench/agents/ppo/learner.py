@@ -362,7 +362,10 @@ class PPO:
         prep = self.model.prepare(self._batch())
         tg = self.targets(prep)
         units = self.model.units(prep)
-        per_batch = max(1, cfg.minibatch_size // self.model.unit_steps)
+        # As many minibatches as the rollout has minibatch_size steps, whatever the units are
+        # (steps, or ppo-gru's segments, which episode ends make shorter than sequence_length).
+        minibatches = max(1, self.rollout.size // cfg.minibatch_size)
+        per_batch = -(-units // minibatches)
         stats: dict[str, list[float]] = {}
         for _ in range(cfg.epochs):
             order = torch.randperm(units, generator=self.generator, device=self.device)

@@ -82,7 +82,6 @@ class WindowModel(nn.Module):
     """Actor and critic MLPs on the last ``length`` observations (``length=1``: memoryless)."""
 
     stochastic_state = False
-    unit_steps = 1
 
     def __init__(
         self, obs_size: int, head_size: int, length: int, hidden: Sequence[int], activation: str
@@ -154,7 +153,6 @@ class RSModel(nn.Module):
     """S2PG's stateful policy: z' ~ N(GRU(obs, a_prev; z), std), a ~ N(W GRU(.), std)."""
 
     stochastic_state = True
-    unit_steps = 1
 
     def __init__(
         self,
@@ -212,7 +210,6 @@ class BPTTModel(nn.Module):
     """GRU actor trained by truncated backpropagation; separate GRU critic from zeros."""
 
     stochastic_state = False
-    unit_steps = 1
 
     def __init__(
         self,
@@ -294,7 +291,7 @@ class GRUModel(nn.Module):
         self, obs_size: int, head_size: int, state_size: int, hidden: Sequence[int], length: int
     ) -> None:
         super().__init__()
-        self.state_size, self.length, self.unit_steps = state_size, length, length
+        self.state_size, self.length = state_size, length
         self.gru = nn.GRU(obs_size, state_size, batch_first=True)
         for name, param in self.gru.named_parameters():  # ikostrikov's MLPBase init
             nn.init.orthogonal_(param) if "weight" in name else nn.init.zeros_(param)
@@ -337,6 +334,8 @@ class GRUModel(nn.Module):
     ) -> tuple[torch.Tensor, torch.Tensor]:
         batch: Batch = prep["batch"]
         index, valid = prep["index"][units], prep["valid"][units]
+        longest = int(valid.sum(1).max())  # pad to the longest segment of this batch only
+        index, valid = index[:, :longest], valid[:, :longest]
         h0 = batch.state_in[index[:, 0]].unsqueeze(0)
         out, _ = self.gru(batch.obs[index], h0)
         return index[valid], out[valid]
