@@ -46,8 +46,8 @@ _RESEL_SMALL: dict[str, Any] = {
 SMALL.update({agent: _RESEL_SMALL for agent in ("resel", "resel-gru", "resel-transformer")})
 _PPO_SMALL: dict[str, Any] = {
     "rollout_steps": 64,  # four updates in 260 steps; the round trip resumes mid-rollout
-    "minibatch_size": 16,
-    "epochs": 2,
+    "minibatch_size": 32,
+    "epochs": 1,
     "hidden_sizes": [16, 16],
     "gru_size": 8,
     "embedding_size": 8,
