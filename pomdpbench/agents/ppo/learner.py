@@ -156,12 +156,8 @@ class PPO:
         obs_size = int(np.prod(ctx.observation_space.shape or (1,)))
         if self.discrete:
             assert isinstance(space, spaces.Discrete)
-            self.n_actions, head_size, enc_size, stored_size = (
-                int(space.n),
-                int(space.n),
-                int(space.n),
-                1,
-            )
+            self.n_actions = head_size = enc_size = int(space.n)
+            stored_size = 1  # the index
         else:
             assert isinstance(space, spaces.Box)
             self.n_actions = head_size = enc_size = stored_size = int(np.prod(space.shape))
