@@ -39,4 +39,4 @@ def test_ppo_gru_balances_from_positions_where_ppo_mlp_cannot(db_url: str, tmp_p
     recurrent = final_scores("ppo-gru", db_url, tmp_path)
     # Every seed of the GRU agent beats every seed of the memoryless one, by a wide margin.
     assert min(recurrent) > max(memoryless) + 50
-    assert np.mean(recurrent) > 150
+    assert np.mean(recurrent) > 120
