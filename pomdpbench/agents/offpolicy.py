@@ -72,6 +72,7 @@ class OffPolicyAgent:
         self.steps = 0
         self.updates = 0
         self._prev_action = np.zeros(self.n_actions, np.float32)
+        self._prev_reward = 0.0
 
     @classmethod
     def check_task(cls, task: TaskSpec) -> str | None:
@@ -116,12 +117,12 @@ class OffPolicyAgent:
             action, z = self._choose(x, z_mean, deterministic, explore=not warmup)
             if warmup:  # rs: z' from the policy, the action uniform
                 action = self.action_space.sample()
-        self._prev_action = inp.prev_action
+        self._prev_action, self._prev_reward = inp.prev_action, inp.prev_reward
         return action, self.memory.advance(state, z)
 
     def observe(self, transition: Transition) -> None:
         """Store the transition; only termination (not truncation) stops bootstrapping."""
-        self.memory.store(self.buffer, transition, self._prev_action)
+        self.memory.store(self.buffer, transition, self._prev_action, self._prev_reward)
         self.steps += 1
 
     # ---------------------------------------------------------------- learning

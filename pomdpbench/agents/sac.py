@@ -85,7 +85,9 @@ class SAC(OffPolicyAgent):
 
     def _build(self) -> None:
         cfg, n, z = self.cfg, self.n_actions, self.memory.stochastic_state_size
-        actor_hidden = cfg.actor_hidden_sizes or cfg.hidden_sizes
+        actor_hidden = (
+            cfg.hidden_sizes if cfg.actor_hidden_sizes is None else cfg.actor_hidden_sizes
+        )
         critic_in = self.memory.critic_input_size + z
         if self.discrete:  # logits, then log-std of z'
             self.actor = mlp(self.memory.actor_input_size, actor_hidden, n + z).to(self.device)

@@ -82,7 +82,9 @@ class TD3(OffPolicyAgent):
 
     def _build(self) -> None:
         cfg, n, z = self.cfg, self.n_actions, self.memory.stochastic_state_size
-        actor_hidden = cfg.actor_hidden_sizes or cfg.hidden_sizes
+        actor_hidden = (
+            cfg.hidden_sizes if cfg.actor_hidden_sizes is None else cfg.actor_hidden_sizes
+        )
         self.actor = mlp(self.memory.actor_input_size, actor_hidden, n).to(self.device)
         critic_in = self.memory.critic_input_size + z + n
         self.critic = ensemble_mlp(2, critic_in, cfg.hidden_sizes, 1).to(self.device)

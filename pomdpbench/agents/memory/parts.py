@@ -111,12 +111,14 @@ class MemoryPart(nn.Module):
         return PassThrough()
 
     # ---------------------------------------------------------------- storing
-    def store(self, buffer: SequenceReplay, t: Transition, prev_action: np.ndarray) -> None:
-        """Write transition ``t`` with the internal states remembered from the last act."""
+    def store(
+        self, buffer: SequenceReplay, t: Transition, prev_action: np.ndarray, prev_reward: float
+    ) -> None:
+        """Write transition ``t`` with what the last act saw and the internal states it made."""
         state, next_state = self._memo
         buffer.add(
             t.obs, t.action, t.reward, t.next_obs, t.terminated, t.terminated or t.truncated,
-            t.episode_start, prev_action=prev_action, priv=t.privileged,
+            t.episode_start, prev_action=prev_action, prev_reward=prev_reward, priv=t.privileged,
             next_priv=t.next_privileged, state=state, next_state=next_state,
         )  # fmt: skip
 
