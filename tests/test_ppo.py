@@ -17,8 +17,9 @@ import torch
 
 import pomdpbench
 from pomdpbench.agents import AgentContext, AgentInput, Transition
-from pomdpbench.agents.ppo.learner import PPORS, clipped_losses
+from pomdpbench.agents.ppo.loss import clipped_losses
 from pomdpbench.agents.ppo.rollout import chunk_indices, gae, sequence_indices
+from pomdpbench.agents.ppo.zoo import PPORS
 from pomdpbench.agents.registry import build_agent, get_agent_spec
 from pomdpbench.errors import ConfigError
 from pomdpbench.harness.actions import ActionEncoder

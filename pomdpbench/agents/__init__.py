@@ -74,7 +74,7 @@ for _id, _class, _what, _source in (
     register_agent(
         AgentSpec(
             id=_id,
-            entry_point=f"pomdpbench.agents.ppo.learner:{_class}",
+            entry_point=f"pomdpbench.agents.ppo.zoo:{_class}",
             version="1",
             description=_what,
             source=_source,

@@ -4,7 +4,7 @@ Read top to bottom like CleanRL's ``ppo_continuous_action.py``: the config, the 
 (sample from a Gaussian or a categorical), collecting the rollout through ``observe``, and in
 ``update`` once the rollout is full: values, GAE, the clipped surrogate, the value loss,
 minibatch epochs. The memory (:mod:`~pomdpbench.agents.ppo.models`) decides only what the
-networks see; the agents below differ in nothing else.
+networks see; the agents (:mod:`~pomdpbench.agents.ppo.zoo`) differ in nothing else.
 
 Fidelity choices (docs/agents.md, "PPO"):
 
@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, Literal, NamedTuple
+from typing import Any, Literal
 
 import numpy as np
 import torch
@@ -35,6 +35,7 @@ from torch import nn
 
 from pomdpbench.agents.config import build_config
 from pomdpbench.agents.memory.tanh_gaussian import gaussian_log_prob
+from pomdpbench.agents.ppo.loss import Targets, clipped_losses
 from pomdpbench.agents.ppo.models import Batch, BPTTModel, GRUModel, RSModel, WindowModel
 from pomdpbench.agents.ppo.rollout import Rollout, RunningMeanStd, gae
 from pomdpbench.agents.protocol import AgentContext, AgentInput, Transition
@@ -82,49 +83,6 @@ class PPOConfig:
     normalize_obs: bool = True
     obs_clip: float = 10.0
     normalize_advantage: bool = True
-
-
-class Targets(NamedTuple):
-    """What one update learns towards, one entry per rollout step."""
-
-    action: torch.Tensor
-    state_next: torch.Tensor
-    old_log_prob: torch.Tensor
-    values: torch.Tensor
-    next_values: torch.Tensor
-    advantages: torch.Tensor
-    returns: torch.Tensor
-
-
-def clipped_losses(
-    log_prob: torch.Tensor,
-    old_log_prob: torch.Tensor,
-    advantages: torch.Tensor,
-    value: torch.Tensor,
-    old_value: torch.Tensor,
-    returns: torch.Tensor,
-    clip_eps: float,
-    clip_value: bool,
-) -> tuple[torch.Tensor, torch.Tensor, dict[str, torch.Tensor]]:
-    """PPO's clipped surrogate and the mean squared value error.
-
-    The surrogate is ``-mean(min(rho A, clip(rho, 1-eps, 1+eps) A))``; with ``clip_value`` the
-    value error is ikostrikov's ``max`` of the plain and the clipped-change errors.
-    """
-    log_ratio = log_prob - old_log_prob
-    ratio = log_ratio.exp()
-    clipped = ratio.clamp(1.0 - clip_eps, 1.0 + clip_eps)
-    policy_loss = -torch.min(ratio * advantages, clipped * advantages).mean()
-    value_error = (value - returns).pow(2)
-    if clip_value:
-        value_clipped = old_value + (value - old_value).clamp(-clip_eps, clip_eps)
-        value_error = torch.max(value_error, (value_clipped - returns).pow(2))
-    with torch.no_grad():
-        info = {
-            "approx_kl": ((ratio - 1) - log_ratio).mean(),  # Schulman's k3 estimator
-            "clip_fraction": ((ratio - 1).abs() > clip_eps).float().mean(),
-        }
-    return policy_loss, value_error.mean(), info
 
 
 class PPO:
@@ -431,31 +389,3 @@ class PPO:
         self.steps, self.updates = state["steps"], state["updates"]
         self.rollout.load(directory / "rollout.npz")
         self._pending = None
-
-
-def _agent(agent_id: str, memory: str, length: int, **defaults: Any) -> type[PPO]:
-    doc = f"``{agent_id}``: PPO with the ``{memory}`` memory" + (
-        f" (L = {length})." if length > 1 else "."
-    )
-    attributes = {"agent_id": agent_id, "memory": memory, "length": length,
-                  "defaults": defaults, "__doc__": doc}  # fmt: skip
-    return type(agent_id.replace("-", "_").upper(), (PPO,), attributes)
-
-
-# S2PG launchers (experiments/01_Reinforcement_Learning/*/01_POMDP/launcher.py): std_0 is 1.0
-# for Vanilla and 0.5 for Window, BPTT and RS.
-PPOMLP = _agent("ppo-mlp", "mlp", 1)
-PPOWindow5 = _agent("ppo-window-5", "window", 5, std_0=0.5)
-PPOWindow32 = _agent("ppo-window-32", "window", 32, std_0=0.5)
-PPOBPTT5 = _agent("ppo-bptt-5", "bptt", 5, std_0=0.5)
-PPOBPTT32 = _agent("ppo-bptt-32", "bptt", 32, std_0=0.5)
-PPORS = _agent("ppo-rs", "rs", 1, std_0=0.5, actor_lr=5e-5, critic_lr=5e-5)
-# pomdp-baselines PPO/README.md command and PPO/a2c_ppo_acktr/arguments.py defaults: lr 2.5e-4,
-# eps 1e-5, 4 epochs, 4 minibatches of 16 processes x 128 steps, clip 0.2 (values too),
-# value loss 0.5 * 0.5 * MSE, entropy 0.01, gradient norm 0.5, GRU and tanh MLPs of 64.
-PPOGRU = _agent(
-    "ppo-gru", "gru", 1, rollout_steps=2048, epochs=4, minibatch_size=512, actor_lr=2.5e-4,
-    critic_lr=2.5e-4, adam_eps=1e-5, clip_value_loss=True, vf_coef=0.25, ent_coef=0.01,
-    max_grad_norm=0.5, std_0=1.0, hidden_sizes=(64, 64), activation="tanh", gru_size=64,
-    sequence_length=128,
-)  # fmt: skip
