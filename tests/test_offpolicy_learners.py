@@ -207,3 +207,21 @@ def test_training_inputs_rebuild_what_the_policy_acted_on(agent_id: str) -> None
     table = np.stack(acted)
     for row in batch.x.numpy():
         assert np.abs(table - row).max(axis=1).min() < 1e-5, "a training input the policy never saw"
+
+
+@pytest.mark.parametrize("agent_id", ["sac-rs", "td3-rs", "sac-bptt-5", "mf-rnn"])
+def test_the_actor_update_trains_the_memory_part(agent_id: str) -> None:
+    """The GRU of the memory part learns from the actor loss (for rs: through the draw of z')."""
+    task = (
+        "TMazePassive-10-v0"
+        if agent_id.startswith("sac") or agent_id == "mf-rnn"
+        else "Pendulum-V-v0"
+    )
+    agent, env = build(agent_id, task, batch_size=16, critic_lr=0.0)
+    observe_rewards(agent, env, [1.0, 0.0, -1.0, 0.5] * 5, terminated=False)
+    before = [p.detach().clone() for p in agent.memory.parameters()]
+    agent.update()
+    changed = [
+        not torch.equal(b, p) for b, p in zip(before, agent.memory.parameters(), strict=True)
+    ]
+    assert before and any(changed)
