@@ -17,8 +17,9 @@ uniform, so it rarely walks the whole corridor in 12k steps (measured: success 0
 agent); 0.01 collapses the policy at the junction before the critic has seen both turns
 (success at chance). Run with ``pytest -m slow tests/test_offpolicy_learning.py``.
 
-Measured here (seed 0, 12k steps, two cores shared with other jobs): sac-bptt-5 reaches success
-1.0 from 6k steps on, sac-window-32 1.0 from 11k, sac-mlp 0.0; sac-rs stays at chance (0.45):
+Measured here (12k steps, two cores shared with other jobs): sac-bptt-5 final success 1.0 on
+seeds 0, 1, 2, sac-window-32 1.0 on seeds 0, 1, 2, sac-mlp 0.0 (seed 0); sac-rs stays at chance
+(0.45, seed 0):
 its memory has to be learned through the critic's bootstrapped value of z' over ten steps, which
 these 12k steps do not give (marked xfail with that figure).
 """
