@@ -69,7 +69,7 @@ SMALL.update(
 _OFF_SMALL: dict[str, Any] = {
     "hidden_sizes": [16, 16],
     "batch_size": 8,
-    "learning_starts": 40,
+    "learning_starts": 20,
     "metrics_every": 5,
     "gru_hidden": 8,
     "embedding": 8,
