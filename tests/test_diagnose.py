@@ -43,7 +43,7 @@ def test_variation_is_zero_at_zero_rates_and_the_agent_is_left_untouched(agent_i
 
 
 def test_an_agent_without_the_interface_is_named_in_one_line() -> None:
-    from pomdpbench.agents.sac_mlp import SACMLP
+    from pomdpbench.agents.offpolicy_zoo import SACMLP
 
     with pytest.raises(ConfigError, match="'sac-mlp' does not expose the action-variation"):
         check_probe(SACMLP, "sac-mlp")

@@ -1,8 +1,9 @@
 """Expand a request (agent x tasks x seeds under a tier) into jobs.
 
 All user input is checked here, before any run starts: unknown agent, task, suite or tier, a
-malformed ``--agent`` path, a malformed config file or an unknown hyperparameter all fail with
-one line and nothing written.
+malformed ``--agent`` path, a malformed config file, an unknown hyperparameter, or a task the
+agent cannot act in (its factory's optional ``check_task(task) -> str | None``, e.g. TD3 on a
+Discrete action space) all fail with one line and nothing written.
 """
 
 from __future__ import annotations
@@ -101,6 +102,11 @@ def plan(request: SweepRequest) -> list[JobSpec]:
     # made RESeL's smoke runs 4-6x slower with two threads than with one (docs/protocol.md).
     threads = request.threads if request.threads is not None else 1
     config_dir = spec.config_dir or (spec.id if spec.source != "entry point" else None)
+    check_task = getattr(factory, "check_task", None)
+    for task in tasks:  # an agent that cannot act in a task says so before any run starts
+        refusal = check_task(task) if callable(check_task) else None
+        if refusal:
+            raise ConfigError(refusal)
     jobs: list[JobSpec] = []
     for task in tasks:
         tier, protocol, override = resolve_protocol(task, request)

@@ -1,0 +1,30 @@
+"""``pomdpbench run --agent ppo-*`` end to end: smoke runs of the robust and memory suites finish
+and are stored for every PPO agent (about 28 minutes for all fourteen on two shared cores)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from pomdpbench.registry import get_suite
+
+PPO_AGENTS = ("ppo-mlp", "ppo-window-5", "ppo-window-32", "ppo-bptt-5", "ppo-bptt-32", "ppo-rs",
+              "ppo-gru")  # fmt: skip
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("suite", ["robust", "memory"])
+@pytest.mark.parametrize("agent", PPO_AGENTS)
+def test_smoke_runs_of_a_suite_finish_and_are_stored(
+    agent: str, suite: str, cli: Any, db_url: str
+) -> None:
+    result = cli("run", "--agent", agent, "--suite", suite, "--budget", "smoke", "--threads", "1",
+                 "--db", db_url)  # fmt: skip
+    assert result.status == 0, result.out + result.err
+    runs = json.loads(cli("results", "--db", db_url, "--json").out)
+    assert sorted(r["task"] for r in runs) == sorted(get_suite(suite).tasks)
+    for run in runs:
+        assert run["agent"] == agent and run["status"] == "finished", run
+        assert run["env_steps"] == run["budget_steps"] and run["final_score"] is not None
