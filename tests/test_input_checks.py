@@ -62,7 +62,7 @@ def test_ranges_declared_as_field_metadata() -> None:
     ("setting", "fragments"),
     [
         ("batch_size=-1", ("batch_size=-1", "'sac-mlp'", "must be >= 1")),
-        ("actor_lr=-1", ("actor_lr=-1.0", "must be > 0")),
+        ("actor_lr=-1", ("actor_lr=-1.0", "must be >= 0")),  # 0 freezes a network
         ("buffer_size=0", ("buffer_size=0", "must be >= 1")),
         ("gamma=1.5", ("gamma=1.5", "in [0, 1]")),
         ("hidden_sizes=[64, 0]", ("hidden_sizes=(64, 0)", "element 0")),

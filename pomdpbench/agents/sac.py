@@ -35,14 +35,17 @@ from pomdpbench.agents.offpolicy import OffPolicyAgent, Scalar
 
 @dataclass(frozen=True)
 class SACConfig:
-    """Hyperparameters; defaults are SAC's (Haarnoja et al. 2018, Table 1) unless noted."""
+    """Hyperparameters; defaults are SAC's (Haarnoja et al. 2018, Table 1) unless noted.
+
+    Learning rates may be 0 (a frozen network: the learners' tests use it); below 0 is refused.
+    """
 
     hidden_sizes: tuple[int, ...] = field(default=(256, 256), metadata=at_least(1))
     """Critic MLP (and the actor head unless ``actor_hidden_sizes`` is given)."""
     actor_hidden_sizes: tuple[int, ...] | None = field(default=None, metadata=at_least(1))
-    actor_lr: float = field(default=3e-4, metadata=positive())
-    critic_lr: float = field(default=3e-4, metadata=positive())
-    alpha_lr: float = field(default=3e-4, metadata=positive())
+    actor_lr: float = field(default=3e-4, metadata=at_least(0))
+    critic_lr: float = field(default=3e-4, metadata=at_least(0))
+    alpha_lr: float = field(default=3e-4, metadata=at_least(0))
     gamma: float = field(default=0.99, metadata=fraction())
     tau: float = field(default=0.005, metadata=fraction())
     """Target smoothing: target <- (1 - tau) target + tau online."""
@@ -72,7 +75,7 @@ class SACConfig:
     reward_embedding: int = field(default=16, metadata=at_least(1))
     """``gru-seq`` only: previous action and reward embeddings (pomdp-baselines: 16 and 16)."""
     initial_alpha_z: float = field(default=0.01, metadata=positive())
-    alpha_z_lr: float = field(default=3e-4, metadata=positive())
+    alpha_z_lr: float = field(default=3e-4, metadata=at_least(0))
     new_state_update_tau: float = field(default=1.0, metadata=fraction())
     """``rs``: blend of the refreshed z' into the replay (S2PG launchers: 1.0)."""
 

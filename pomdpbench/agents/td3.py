@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from pomdpbench.agents.config import at_least, fraction, positive
+from pomdpbench.agents.config import at_least, fraction
 from pomdpbench.agents.memory.factory import MemoryName
 from pomdpbench.agents.nets import adam, ensemble_mlp, mlp, soft_update
 from pomdpbench.agents.offpolicy import OffPolicyAgent
@@ -36,8 +36,8 @@ class TD3Config:
 
     hidden_sizes: tuple[int, ...] = field(default=(256, 256), metadata=at_least(1))
     actor_hidden_sizes: tuple[int, ...] | None = field(default=None, metadata=at_least(1))
-    actor_lr: float = field(default=1e-3, metadata=positive())
-    critic_lr: float = field(default=1e-3, metadata=positive())
+    actor_lr: float = field(default=1e-3, metadata=at_least(0))
+    critic_lr: float = field(default=1e-3, metadata=at_least(0))
     gamma: float = field(default=0.99, metadata=fraction())
     tau: float = field(default=0.005, metadata=fraction())
     batch_size: int = field(default=100, metadata=at_least(1))

@@ -55,8 +55,8 @@ class PPOConfig:
     """Passes over the rollout per update (``n_epochs_policy``; critic ``n_epochs`` 10)."""
     minibatch_size: int = field(default=32, metadata=at_least(1))
     """Steps per gradient step (``batch_size_actor``/``batch_size_critic``)."""
-    actor_lr: float = field(default=1e-4, metadata=positive())
-    critic_lr: float = field(default=1e-4, metadata=positive())
+    actor_lr: float = field(default=1e-4, metadata=at_least(0))
+    critic_lr: float = field(default=1e-4, metadata=at_least(0))
     adam_eps: float = field(default=1e-8, metadata=positive())
     """torch's Adam default (MushroomRL); ikostrikov uses 1e-5."""
     gamma: float = field(default=0.99, metadata=fraction())
