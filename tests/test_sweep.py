@@ -17,10 +17,10 @@ from conftest import run_cli_subprocess
 
 # The random agent on Pendulum runs ~30k steps/s: a 200k-step run lasts long enough to be
 # killed after its first checkpoint and still finishes within seconds when resumed.
-STEPS = 200_000
+STEPS = 400_000  # long enough that an interrupt lands mid-run on a busy machine
 LONG_RUN = (
     "run", "--agent", "random", "--task", "Pendulum-V-v0", "--steps", str(STEPS),
-    "--eval-every", "20000", "--eval-episodes", "1", "--checkpoint-every", "0",
+    "--eval-every", "40000", "--eval-episodes", "1", "--checkpoint-every", "0",
 )  # fmt: skip
 
 
@@ -77,8 +77,8 @@ def test_killed_run_resumes_from_its_checkpoint(workdir: Path) -> None:
     assert "resuming at step" in resumed.stderr
     (run,) = results(workdir)
     assert run["status"] == "finished" and run["env_steps"] == STEPS
-    assert eval_steps(db) == list(range(0, STEPS + 1, 20_000))  # each once, none lost
-    assert checkpoint >= 20_000
+    assert eval_steps(db) == list(range(0, STEPS + 1, 40_000))  # each once, none lost
+    assert checkpoint >= 40_000
     assert not any((workdir / "pomdpbench-checkpoints").iterdir())  # cleaned up when finished
 
 
@@ -97,7 +97,7 @@ def test_ctrl_c_marks_interrupted_and_the_same_command_resumes(workdir: Path) ->
     assert resumed.returncode == 0, resumed.stderr
     (run,) = results(workdir)
     assert run["status"] == "finished"
-    assert eval_steps(db) == list(range(0, STEPS + 1, 20_000))
+    assert eval_steps(db) == list(range(0, STEPS + 1, 40_000))
 
 
 def test_workers_run_jobs_in_parallel_processes(workdir: Path) -> None:
