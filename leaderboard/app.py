@@ -177,10 +177,17 @@ def published_tab(url: str, default_suite: str | None) -> None:
         st.dataframe(tables[0].environments, hide_index=True, key=f"environments_{suite}")
 
 
-def runs_tab(url: str, runs: pd.DataFrame) -> None:
+def runs_tab(url: str, runs: pd.DataFrame, overrides: pd.DataFrame) -> None:
     """Every run of the suite and tier, and the full provenance of one."""
     shown = runs.drop(columns=["suite", "tier"])
     st.dataframe(shown, hide_index=True, key="runs")
+    if not overrides.empty:
+        st.subheader("Runs with a protocol override")
+        st.caption(
+            "Made with --eval-every / --eval-episodes other than the suite's: recorded as their "
+            "own protocol and never pooled into the statistics above."
+        )
+        st.dataframe(overrides.drop(columns=["suite", "tier"]), hide_index=True, key="overrides")
     if runs.empty:
         return
     run_id = st.selectbox("Provenance of run", list(runs["run_id"]), key="run")
@@ -233,7 +240,7 @@ def main() -> None:
     elif view == VIEWS[3]:
         task_tab(url, board, suite_tasks, agents)
     else:
-        runs_tab(url, data.runs(url, suite, tier))
+        runs_tab(url, data.runs(url, suite, tier), data.override_runs(url, suite, tier))
 
 
 main()

@@ -73,6 +73,12 @@ def runs(url: str, suite: str, tier: str) -> pd.DataFrame:
     return query.suite_runs(engine_for(url)[0], suite, tier)
 
 
+@st.cache_data(ttl=TTL_S, show_spinner=False)
+def override_runs(url: str, suite: str, tier: str) -> pd.DataFrame:
+    """Runs of a suite and tier made with ``--eval-every``/``--eval-episodes`` overrides."""
+    return query.override_runs(engine_for(url)[0], suite, tier)
+
+
 @st.cache_data(ttl=TTL_S, show_spinner="Bootstrapping intervals ...")
 def board(
     url: str, suite: str, tier: str, agents: tuple[str, ...], tasks: tuple[str, ...] | None

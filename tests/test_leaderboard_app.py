@@ -109,6 +109,25 @@ def test_provenance_of_a_run(monkeypatch: pytest.MonkeyPatch, fixture_url: str) 
     assert provenance.loc[0, "git_commit"] == "0" * 40
 
 
+def test_runs_with_a_protocol_override_are_shown_apart_and_never_pooled(
+    monkeypatch: pytest.MonkeyPatch, fixture_url: str
+) -> None:
+    engine = open_engine(fixture_url, create=False)
+    (first, *_) = query.suite_runs(engine, SUITE, "smoke")["run_id"]
+    with engine.begin() as connection:
+        connection.exec_driver_sql(
+            "UPDATE runs SET protocol_override = 'eval_episodes=1' WHERE id = ?", (int(first),)
+        )
+    app = open_app(monkeypatch, fixture_url)
+    app.radio(key="view").set_value("Runs & provenance").run()
+    assert not app.exception
+    tables = [frame.value for frame in app.dataframe if "run_id" in frame.value.columns]
+    (pooled,) = [t for t in tables if "protocol_override" not in t.columns]
+    (apart,) = [t for t in tables if "protocol_override" in t.columns]
+    assert int(first) not in set(pooled["run_id"]) and list(apart["run_id"]) == [int(first)]
+    assert apart.loc[0, "protocol_override"] == "eval_episodes=1"
+
+
 def test_empty_and_missing_databases_are_said_in_words(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:

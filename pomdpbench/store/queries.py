@@ -57,6 +57,19 @@ def suite_runs(engine: Engine, suite: str, tier: str) -> pd.DataFrame:
     return frame.rename(columns={"id": "run_id"})
 
 
+def override_runs(engine: Engine, suite: str, tier: str) -> pd.DataFrame:
+    """Runs of ``suite`` in ``tier`` made with a protocol override: shown apart, never pooled."""
+    query = (
+        select(*RUN_COLUMNS, Run.protocol_override)
+        .where(Run.suite == suite, Run.tier == tier, Run.protocol_override.is_not(None))
+        .order_by(Run.agent, Run.task, Run.seed, Run.id)
+    )
+    with engine.connect() as connection:
+        rows = connection.execute(query).all()
+    columns = [column.key for column in RUN_COLUMNS] + ["protocol_override"]
+    return pd.DataFrame(rows, columns=columns).rename(columns={"id": "run_id"})
+
+
 def suite_evaluations(engine: Engine, suite: str, tier: str) -> pd.DataFrame:
     """Evaluation points of the finished runs of ``suite`` in ``tier``.
 
