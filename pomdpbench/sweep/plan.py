@@ -17,6 +17,7 @@ from pomdpbench.agents.config import build_config, resolve_config
 from pomdpbench.agents.registry import get_agent_spec, load_factory
 from pomdpbench.errors import ConfigError, UnknownIdError
 from pomdpbench.harness.job import JobSpec
+from pomdpbench.record.vocabulary import Tier
 from pomdpbench.registry import TIERS, TaskSpec, TierProtocol, get_suite, get_task
 
 
@@ -30,6 +31,7 @@ class SweepRequest:
     seeds: Sequence[int] | None = None
     num_seeds: int | None = None
     tier: str | None = None
+    """A protocol tier's name (``--budget``); None: smoke, or custom with ``steps``."""
     steps: int | None = None
     eval_every: int | None = None
     eval_episodes: int | None = None
@@ -41,7 +43,9 @@ class SweepRequest:
     checkpoint_every_s: float = 300.0
 
 
-def resolve_protocol(task: TaskSpec, request: SweepRequest) -> tuple[str, TierProtocol, str | None]:
+def resolve_protocol(
+    task: TaskSpec, request: SweepRequest
+) -> tuple[Tier, TierProtocol, str | None]:
     """The tier, protocol and protocol override of ``task`` under the request.
 
     ``--steps N`` makes the tier ``custom``. ``--eval-every``/``--eval-episodes`` keep the tier
@@ -57,10 +61,11 @@ def resolve_protocol(task: TaskSpec, request: SweepRequest) -> tuple[str, TierPr
                 f"{flag} must be a positive number, got {value}: leave it out to use the "
                 "suite's protocol"
             )
-    tier = request.tier or ("custom" if request.steps is not None else "smoke")
-    if tier != "custom" and tier not in TIERS:
-        raise UnknownIdError("budget tier", tier, TIERS, hint="choose full, short or smoke")
-    base = task.protocol("full" if tier == "custom" else tier)
+    named = request.tier or (Tier.CUSTOM if request.steps is not None else Tier.SMOKE)
+    if named != Tier.CUSTOM and named not in TIERS:
+        raise UnknownIdError("budget tier", named, TIERS, hint="choose full, short or smoke")
+    tier = Tier(named)
+    base = task.protocol(tier if tier.is_protocol else Tier.FULL)
     budget = base.budget
     eval_every = base.eval_every
     if request.steps is not None:
@@ -129,7 +134,7 @@ def plan(request: SweepRequest) -> list[JobSpec]:
     return jobs
 
 
-def _seeds(task: TaskSpec, tier: str, request: SweepRequest) -> list[int]:
+def _seeds(task: TaskSpec, tier: Tier, request: SweepRequest) -> list[int]:
     if request.seeds is not None and request.num_seeds is not None:
         raise ConfigError("give either --seeds or --num-seeds, not both")
     if request.seeds is not None:
@@ -141,7 +146,7 @@ def _seeds(task: TaskSpec, tier: str, request: SweepRequest) -> list[int]:
             raise ConfigError(f"--num-seeds must be at least 1, got {request.num_seeds}")
         return list(range(request.num_seeds))
     defaults = get_suite(task.suite).seeds
-    return list(defaults["smoke" if tier == "custom" else tier])
+    return list(defaults[tier if tier.is_protocol else Tier.SMOKE])
 
 
 def _with_checkpoint_dir(job: JobSpec, root: Path) -> JobSpec:
