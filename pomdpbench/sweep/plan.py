@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from pomdpbench.agents.config import build_config, resolve_config
+from pomdpbench.agents.config import agent_config, resolve_run_config
 from pomdpbench.agents.registry import get_agent_spec, load_factory
 from pomdpbench.errors import ConfigError, UnknownIdError
 from pomdpbench.harness.job import JobSpec
@@ -106,7 +106,7 @@ def plan(request: SweepRequest) -> list[JobSpec]:
     # from a second thread, and OpenMP threads that wait for each other on a shared machine
     # made RESeL's smoke runs 4-6x slower with two threads than with one (docs/protocol.md).
     threads = request.threads if request.threads is not None else 1
-    config_dir = spec.config_dir or (spec.id if spec.source != "entry point" else None)
+    config_dir = spec.baselines_folder
     check_task = getattr(factory, "check_task", None)
     for task in tasks:  # an agent that cannot act in a task says so before any run starts
         refusal = check_task(task) if callable(check_task) else None
@@ -115,13 +115,10 @@ def plan(request: SweepRequest) -> list[JobSpec]:
     jobs: list[JobSpec] = []
     for task in tasks:
         tier, protocol, override = resolve_protocol(task, request)
-        config = resolve_config(config_dir, task.suite, task.id, tier, request.overrides)
-        finalize = getattr(factory, "finalize_config", None)
-        if finalize is not None:  # settings derived from others (resel-same-lr's tied rates)
-            config = finalize(config, request.overrides)
-        config_cls = getattr(factory, "Config", None)
-        if config_cls is not None:
-            build_config(config_cls, config, spec.id)  # fail now, not in a worker
+        config = resolve_run_config(
+            factory, config_dir, task.suite, task.id, tier, request.overrides
+        )
+        agent_config(factory, config, spec.id)  # fail now, not in a worker
         for seed in _seeds(task, tier, request):
             job = JobSpec(
                 agent=spec.id, agent_version=spec.version, agent_entry_point=spec.entry_point,
