@@ -24,6 +24,7 @@ import pytest
 import pomdpbench
 from pomdpbench.agents import list_agents
 from pomdpbench.agents.config import agent_config, agent_config_path, resolve_run_config
+from pomdpbench.agents.protocol import Configurable
 from pomdpbench.agents.registry import AgentKind, get_agent_spec, load_factory
 from pomdpbench.harness import events as ev
 from pomdpbench.harness.actions import ActionEncoder
@@ -173,7 +174,7 @@ def test_shipped_configs_parse_for_their_suites(agent_id: str) -> None:
     spec = get_agent_spec(agent_id)
     factory = load_factory(spec)
     folder = spec.baselines_folder
-    assert getattr(factory, "Config", None) is not None, "a shipped agent declares its Config"
+    assert isinstance(factory, Configurable) and factory.Config is not None, "declare Config"
     for suite in pomdpbench.list_suites():
         if folder is None or not agent_config_path(folder, suite.id).exists():
             continue
