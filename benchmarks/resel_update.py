@@ -32,6 +32,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -39,8 +40,10 @@ import torch
 from gymnasium import spaces
 
 import pomdpbench
+from pomdpbench.agents.config import agent_config
 from pomdpbench.agents.protocol import AgentContext
 from pomdpbench.agents.resel.agent import Resel, ReselGRU, ReselTransformer
+from pomdpbench.agents.resel.config import ReselConfig
 from pomdpbench.agents.resel.encoders import mamba as mamba_module
 from pomdpbench.agents.resel.encoders.scan_previous import previous_selective_scan
 from pomdpbench.registry import get_task
@@ -51,6 +54,7 @@ OBS, ACT, STEPS = 17, 6, 1000  # HalfCheetah-v2 observation and action sizes, 10
 class ReselMLP(Resel):
     """The memoryless comparison: the Mamba block replaced by a position-wise linear layer."""
 
+    Config = ReselConfig  # no core settings of its own
     encoder_kind = "mlp"
     agent_id = "resel-mlp"
 
@@ -82,9 +86,10 @@ def build(kind: str, device: str) -> Resel:
         observation_space=spaces.Box(-np.inf, np.inf, (OBS,), np.float32),
         action_space=spaces.Box(-1.0, 1.0, (ACT,), np.float32),
         privileged_size=None, seed=0, budget=10_000, tier="custom", device=device,
-        config={"batch_size": 2 * STEPS - 1},
     )  # fmt: skip
-    agent = AGENTS[kind](ctx)
+    cls = AGENTS[kind]
+    config = agent_config(cls, {"batch_size": 2 * STEPS - 1}, cls.agent_id)
+    agent = cls(replace(ctx, config=config))
     rng = np.random.default_rng(0)
     for _ in range(2):
         for t in range(STEPS):

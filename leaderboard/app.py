@@ -19,6 +19,7 @@ import streamlit as st
 from pomdpbench._leaderboard import charts, data
 
 from pomdpbench.errors import PomdpbenchError
+from pomdpbench.record.vocabulary import RunStatus
 from pomdpbench.stats import plots
 from pomdpbench.stats.board import NO_RUNS_AT_ALL, Board, task_table, tiers_with_runs
 from pomdpbench.stats.curves import task_curves
@@ -46,7 +47,7 @@ def sidebar(url: str, counts: pd.DataFrame) -> tuple[str, str, list[str], list[s
     suite = bar.selectbox("Suite", suites, key="suite")
     tier = bar.selectbox("Budget tier", tiers_with_runs(counts, suite), key="tier")
     runs = data.runs(url, suite, tier)
-    finished = runs[runs["status"] == "finished"]
+    finished = runs[runs["status"] == RunStatus.FINISHED]
     labels = sorted(set(label_runs(finished))) if not finished.empty else []
     suite_tasks = list(suite_task_ids(suite, runs)[0])
     if st.session_state.get("chosen") != (suite, tier):

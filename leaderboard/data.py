@@ -16,6 +16,7 @@ import streamlit as st
 from sqlalchemy import Engine
 
 from pomdpbench.errors import UnknownIdError
+from pomdpbench.record.vocabulary import Tier
 from pomdpbench.registry import get_task
 from pomdpbench.stats.aggregate import (
     DEFAULT_REPS,
@@ -154,7 +155,7 @@ def published(url: str, suite: str) -> list[PublishedTable]:
     all_runs = (
         pd.concat(frames, ignore_index=True)
         if frames
-        else query.suite_runs(engine_for(url)[0], suite, "full")
+        else query.suite_runs(engine_for(url)[0], suite, Tier.FULL)
     )
     all_points = (
         pd.concat(points, ignore_index=True)

@@ -18,7 +18,7 @@ class UnknownIdError(PomdpbenchError, KeyError):
     """An agent, task, suite or tier id that is not registered."""
 
     def __init__(self, kind: str, name: str, known: Iterable[str], hint: str = "") -> None:
-        known = sorted(known)
+        known = sorted(str(k) for k in known)  # enum members read as their values
         close = difflib.get_close_matches(name, known, n=3, cutoff=0.5)
         if close:
             suggestion = "did you mean " + " or ".join(repr(c) for c in close) + "?"

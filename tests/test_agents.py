@@ -23,8 +23,9 @@ import pytest
 
 import pomdpbench
 from pomdpbench.agents import list_agents
-from pomdpbench.agents.config import agent_config_path, build_config, resolve_config
-from pomdpbench.agents.registry import get_agent_spec, load_factory
+from pomdpbench.agents.config import agent_config, agent_config_path, resolve_run_config
+from pomdpbench.agents.protocol import Configurable
+from pomdpbench.agents.registry import AgentKind, get_agent_spec, load_factory
 from pomdpbench.harness import events as ev
 from pomdpbench.harness.actions import ActionEncoder
 from pomdpbench.harness.checkpoint import HarnessState, load_checkpoint, save_checkpoint
@@ -32,6 +33,7 @@ from pomdpbench.harness.evaluation import EvalResult, evaluate
 from pomdpbench.harness.job import JobSpec
 from pomdpbench.harness.loop import _train, build_run
 from pomdpbench.harness.seeding import seed_everything
+from pomdpbench.registry import TIERS
 
 SMALL: dict[str, dict[str, Any]] = {
     "random": {},
@@ -40,17 +42,15 @@ _RESEL_SMALL: dict[str, Any] = {
     "pre_encoder_size": 8,
     "encoder_hidden": [16],
     "embedding_size": 8,
-    "mamba_state": 4,
-    "transformer_heads": 2,
-    "transformer_layers": 1,
     "head_hidden": [16, 16],
     "ensemble_size": 2,
     "batch_size": 1,
     "learning_starts": 64,
     "metrics_every": 10,
 }
-SMALL.update({agent: _RESEL_SMALL for agent in ("resel", "resel-gru", "resel-transformer")})
-SMALL["resel-same-lr"] = _RESEL_SMALL
+SMALL["resel"] = SMALL["resel-same-lr"] = {**_RESEL_SMALL, "mamba_state": 4}
+SMALL["resel-gru"] = _RESEL_SMALL
+SMALL["resel-transformer"] = {**_RESEL_SMALL, "transformer_heads": 2, "transformer_layers": 1}
 _PPO_SMALL: dict[str, Any] = {
     "rollout_steps": 64,  # four updates in 260 steps; the round trip resumes mid-rollout
     "minibatch_size": 32,
@@ -90,7 +90,7 @@ STEPS = 80
 
 
 def shipped() -> list[str]:
-    return [spec.id for spec in list_agents() if spec.source != "entry point"]
+    return [spec.id for spec in list_agents() if spec.kind is AgentKind.REGISTERED]
 
 
 def test_every_shipped_agent_has_a_contract_configuration() -> None:
@@ -172,12 +172,13 @@ def test_agent_acts_learns_resets_and_round_trips(
 @pytest.mark.parametrize("agent_id", sorted(SMALL))
 def test_shipped_configs_parse_for_their_suites(agent_id: str) -> None:
     spec = get_agent_spec(agent_id)
-    config_cls = getattr(load_factory(spec), "Config", None)
+    factory = load_factory(spec)
+    folder = spec.baselines_folder
+    assert isinstance(factory, Configurable) and factory.Config is not None, "declare Config"
     for suite in pomdpbench.list_suites():
-        if not agent_config_path(spec.config_dir or spec.id, suite.id).exists():
+        if folder is None or not agent_config_path(folder, suite.id).exists():
             continue
         for task_id in suite.tasks:
-            for tier in ("full", "short", "smoke"):
-                values = resolve_config(spec.config_dir or spec.id, suite.id, task_id, tier)
-                assert config_cls is not None
-                build_config(config_cls, values, spec.id)
+            for tier in TIERS:
+                values = resolve_run_config(factory, folder, suite.id, task_id, tier)
+                agent_config(factory, values, spec.id)

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 import pomdpbench
+from pomdpbench.diagnostics.point_mass_oracle import action_towards, measure_oracle
 from pomdpbench.envs.point_mass import GOALS, STARTS, PointMassDoors, PointMassGoal
-from pomdpbench.envs.point_mass_oracle import action_towards, measure_oracle
 
 UP, DOWN, LEFT, RIGHT = -0.5, 0.5, 0.0, -1.0  # heading (a + 1) pi
 
@@ -126,6 +126,21 @@ def test_scripted_oracle_reaches_the_goal_and_reproduces_the_target_score(task_i
     assert figures["success"] == 1.0
     target = pomdpbench.get_task(task_id).references["target"].score
     assert figures["return"] == pytest.approx(target, rel=0.02)
+
+
+@pytest.mark.parametrize(
+    "module", ["pomdpbench.diagnostics.point_mass_oracle", "pomdpbench.envs.point_mass_oracle"]
+)
+def test_the_oracle_command_prints_both_tasks_from_its_new_and_its_recorded_path(module, capsys):
+    """The memory suite's target scores cite the command; older task specs cite the old path."""
+    import importlib
+
+    importlib.import_module(module).main(["--episodes", "1", "--seed", "0"])
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split(":")[0] for line in lines] == ["PointMassGoal-v0", "PointMassDoors-v0"]
+    assert all("success 1.00" in line for line in lines)
+    cited = pomdpbench.get_task("PointMassGoal-v0").references["target"].source
+    assert "python -m pomdpbench.diagnostics.point_mass_oracle" in cited
 
 
 def test_registered_tasks_time_out_after_1000_steps_as_a_truncation():

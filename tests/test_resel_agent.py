@@ -19,10 +19,16 @@ from pomdpbench.sweep.plan import SweepRequest, plan
 
 AGENTS = ["resel", "resel-gru", "resel-transformer"]
 TINY = {
-    "pre_encoder_size": 8, "encoder_hidden": [16], "embedding_size": 8, "mamba_state": 4,
-    "mamba_conv": 4, "transformer_heads": 2, "transformer_layers": 1, "head_hidden": [16, 16],
+    "pre_encoder_size": 8, "encoder_hidden": [16], "embedding_size": 8, "head_hidden": [16, 16],
     "batch_size": 40, "learning_starts": 60,
 }  # fmt: skip
+TINY_CORE: dict[str, dict[str, Any]] = {
+    "resel": {"mamba_state": 4, "mamba_conv": 4},
+    "resel-same-lr": {"mamba_state": 4, "mamba_conv": 4},
+    "resel-gru": {},
+    "resel-transformer": {"transformer_heads": 2, "transformer_layers": 1},
+}
+"""Each core's own small settings: a config names only its own core's keys."""
 
 
 def make_agent(agent_id: str, task: str, **config: Any) -> Any:
@@ -30,7 +36,7 @@ def make_agent(agent_id: str, task: str, **config: Any) -> Any:
     ctx = AgentContext(
         task=get_task(task), observation_space=env.observation_space,
         action_space=env.action_space, privileged_size=None, seed=0, budget=1000,
-        tier="custom", config={**TINY, **config},
+        tier="custom", config={**TINY, **TINY_CORE[agent_id], **config},
     )  # fmt: skip
     return build_agent(get_agent_spec(agent_id), ctx)
 
@@ -178,17 +184,53 @@ def test_bad_settings_fail_with_a_clear_error() -> None:
 @pytest.mark.parametrize("tier", ["full", "smoke"])
 def test_every_suite_file_gives_valid_settings(suite: str, tier: str) -> None:
     """baselines/resel/<suite>.toml resolves for each agent (task tables included)."""
-    from pomdpbench.agents.config import agent_config_path, build_config, resolve_config
+    from pomdpbench.agents.config import agent_config, agent_config_path, resolve_run_config
     from pomdpbench.agents.registry import load_factory
 
     assert agent_config_path("resel", suite).exists()
     for agent_id in AGENTS:
         factory = load_factory(get_agent_spec(agent_id))
         for task in ("AntBLT-V-v0", "WalkerBLT-P-v0", "Hopper-v5", "HalfCheetah-v5", "X-v0"):
-            values = resolve_config("resel", suite, task, tier)
-            config = build_config(factory.Config, values, agent_id)
+            values = resolve_run_config(factory, "resel", suite, task, tier)
+            config = agent_config(factory, values, agent_id)
             assert config.policy_encoder_lr < config.policy_lr  # the encoder learns slower
             assert config.value_encoder_lr < config.value_lr
+            own = {"resel": "mamba_", "resel-gru": "-", "resel-transformer": "transformer_"}
+            cores = {k for k in values if k.startswith(("mamba_", "transformer_"))}
+            assert all(k.startswith(own[agent_id]) for k in cores), (agent_id, cores)
+
+
+def test_an_encoder_config_names_only_its_own_core() -> None:
+    """resel-gru's identity carries no Mamba setting; resel's none of the Transformer's."""
+    from dataclasses import fields
+
+    from pomdpbench.agents.resel.config import ReselGRUConfig, ReselMambaConfig
+
+    names = {f.name for f in fields(ReselGRUConfig)}
+    assert not {n for n in names if n.startswith(("mamba_", "transformer_"))}
+    assert not {f.name for f in fields(ReselMambaConfig) if f.name.startswith("transformer_")}
+    tasks = ("Pendulum-P-v0",)  # baselines/resel/sanity.toml sets mamba_state = 16
+    (mamba,) = plan(SweepRequest(agent="resel", tasks=tasks, seeds=[0]))
+    (gru,) = plan(SweepRequest(agent="resel-gru", tasks=tasks, seeds=[0]))
+    assert mamba.config["mamba_state"] == 16
+    assert "mamba_state" not in gru.config
+    assert gru.config == {k: v for k, v in mamba.config.items() if k != "mamba_state"}
+    assert gru.config_hash != mamba.config_hash
+
+
+def test_another_cores_setting_on_the_command_line_is_refused_naming_the_valid_keys() -> None:
+    with pytest.raises(ConfigError) as refused:
+        plan(SweepRequest(agent="resel-gru", tasks=("Pendulum-P-v0",),
+                          overrides={"mamba_state": 8}))  # fmt: skip
+    message = str(refused.value)
+    assert "\n" not in message
+    assert "unknown hyperparameter(s) mamba_state for agent 'resel-gru'" in message
+    valid = message.partition("valid: ")[2].split(", ")
+    assert "encoder_hidden" in valid and "policy_encoder_lr" in valid
+    assert not [name for name in valid if name.startswith(("mamba_", "transformer_"))]
+    with pytest.raises(ConfigError, match="transformer_heads for agent 'resel'"):
+        plan(SweepRequest(agent="resel", tasks=("Pendulum-P-v0",),
+                          overrides={"transformer_heads": 2}))  # fmt: skip
 
 
 def test_same_lr_ablation_ties_each_encoder_rate_to_its_network_rate() -> None:

@@ -11,7 +11,7 @@ import pytest
 
 import pomdpbench
 from pomdpbench.cli.reference_cmd import measure_random
-from pomdpbench.envs.point_mass_oracle import ORACLES, measure_oracle
+from pomdpbench.diagnostics.point_mass_oracle import ORACLES, measure_oracle
 
 TASKS = [
     t.id for s in ("credit", "credit-cont", "meta", "memory") for t in pomdpbench.list_tasks(s)

@@ -118,11 +118,33 @@ def constructor_arguments(algorithm: type[Any]) -> set[str]:
     return accepted - {"self", "env", "seed", "device", "verbose", "_init_setup_model"}
 
 
+class _Unset:
+    """The default of every constructor argument: left to the algorithm's own default."""
+
+    def __repr__(self) -> str:
+        return "unset"
+
+
+UNSET: Any = _Unset()
+
+
 def constructor_config(algorithm: type[Any]) -> type[Any]:
-    """A dataclass of the constructor's arguments (values unchecked: SB3 checks them)."""
+    """A dataclass of the constructor's arguments (values unchecked: SB3 checks them).
+
+    Every field defaults to :data:`UNSET`, so only the arguments a suite file or ``--set``
+    names reach the constructor (:func:`given_arguments`).
+    """
     names = sorted(constructor_arguments(algorithm))
-    fields = [(name, Any, dataclasses.field(default=None)) for name in names]
+    fields = [(name, Any, dataclasses.field(default=UNSET)) for name in names]
     return dataclasses.make_dataclass(f"{algorithm.__name__}Arguments", fields, frozen=True)
+
+
+def given_arguments(config: Any) -> dict[str, Any]:
+    """The arguments ``config`` sets: the typed config's non-:data:`UNSET` fields, or a mapping."""
+    if not dataclasses.is_dataclass(config):
+        return dict(config)
+    values = {f.name: getattr(config, f.name) for f in dataclasses.fields(config)}
+    return {name: value for name, value in values.items() if value is not UNSET}
 
 
 class SB3Agent:
@@ -141,7 +163,7 @@ class SB3Agent:
     """The constructor's arguments as a dataclass, so the sweep refuses an unknown ``--set``
     name before any run starts (as for shipped agents); set for every subclass."""
 
-    def __init__(self, ctx: AgentContext) -> None:
+    def __init__(self, ctx: AgentContext[Any]) -> None:
         if self.algorithm is None:
             raise ConfigError("an SB3Agent subclass must set `algorithm` to an SB3 class")
         from stable_baselines3.common.logger import Logger
@@ -149,7 +171,7 @@ class SB3Agent:
 
         self.ctx = ctx
         self.off_policy = issubclass(self.algorithm, OffPolicyAlgorithm)
-        kwargs = dict(ctx.config)
+        kwargs = given_arguments(ctx.config)
         policy = kwargs.pop("policy", self.policy) or self._default_policy()
         self._check_arguments(self.algorithm, kwargs)
         self._env = _SpacesOnlyEnv(ctx.observation_space, ctx.action_space)

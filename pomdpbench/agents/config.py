@@ -12,8 +12,10 @@ comment citing its source. Layers, later ones winning:
 :func:`build_config` turns the merged mapping into the agent's frozen dataclass and rejects
 unknown keys with the list of valid ones, values of the wrong type, and values outside the
 range a field declares in its metadata (``field(default=3e-4, metadata=positive())``; see
-:class:`Range`). The sweep calls it for every task before any run starts, so a bad value is a
-one-line refusal, not a failed run.
+:class:`Range`). :func:`agent_config` is the one place an agent's config is built: the sweep
+calls it for every task before any run starts, so a bad value is a one-line refusal, not a
+failed run, and the harness calls it again in the run's process to build the agent (agents
+never build their own).
 """
 
 from __future__ import annotations
@@ -120,6 +122,25 @@ def resolve_config(
     return merged
 
 
+def resolve_run_config(
+    factory: Any,
+    config_dir: str | None,
+    suite: str,
+    task_id: str,
+    tier: str,
+    overrides: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The hyperparameters that identify a run: :func:`resolve_config`, then the agent's hook.
+
+    An agent class may define ``finalize_config(values, overrides) -> dict`` for settings derived
+    from others or for keys of a shared suite file it does not take (the RESeL family); it sees
+    which keys came from ``--set`` so it can refuse rather than drop them.
+    """
+    values = resolve_config(config_dir, suite, task_id, tier, overrides)
+    finalize = getattr(factory, "finalize_config", None)
+    return dict(finalize(values, overrides)) if finalize is not None else values
+
+
 def parse_overrides(items: Iterable[str]) -> dict[str, Any]:
     """Parse ``key=value`` strings; values are Python literals when they parse as one.
 
@@ -137,6 +158,20 @@ def parse_overrides(items: Iterable[str]) -> dict[str, Any]:
             value = raw.strip()
         parsed[key.strip()] = value
     return parsed
+
+
+def agent_config(factory: Any, values: Mapping[str, Any], agent_id: str) -> Any:
+    """What an agent is built with: its ``Config`` from ``defaults`` under ``values``.
+
+    ``values`` is the run's resolved mapping (what identifies the run); ``factory`` is the agent
+    class, whose optional ``defaults`` (the memory part and sizes of a registered id) lie under
+    it. A factory without ``Config`` gets ``values`` as a plain dict.
+    """
+    config_cls = getattr(factory, "Config", None)
+    if config_cls is None:
+        return dict(values)
+    defaults: Mapping[str, Any] = getattr(factory, "defaults", None) or {}
+    return build_config(config_cls, {**defaults, **values}, agent_id)
 
 
 def build_config(cls: type[T], values: Mapping[str, Any], agent_id: str) -> T:

@@ -22,7 +22,6 @@ import torch
 from gymnasium import spaces
 from torch import nn
 
-from pomdpbench.agents.config import build_config
 from pomdpbench.agents.memory.factory import make_memory
 from pomdpbench.agents.memory.parts import MemoryPart, PartContext
 from pomdpbench.agents.memory.sequence_replay import SequenceReplay
@@ -40,8 +39,8 @@ class OffPolicyAgent:
     """The memory part and sizes of a registered id, under the suite file's values."""
     wants_privileged: bool
 
-    def __init__(self, ctx: AgentContext) -> None:
-        self.cfg: Any = build_config(self.Config, {**self.defaults, **ctx.config}, self.agent_id)
+    def __init__(self, ctx: AgentContext[Any]) -> None:
+        self.cfg: Any = ctx.config  # this learner's Config, built by the harness
         cfg = self.cfg
         self.device = torch.device(ctx.device)
         self.action_space = ctx.action_space

@@ -34,6 +34,15 @@ from a checkpoint the harness starts a fresh episode. An agent that stores whole
 must treat a transition with ``episode_start=True`` as closing the previous trajectory (as a
 truncation: bootstrap from its last state).
 
+Hyperparameters: an agent class declares the frozen dataclass it takes as ``Config`` (see
+:class:`Configurable`; every shipped agent does). The harness builds it once per run, from the
+class's optional ``defaults`` mapping under the run's resolved hyperparameters (its suite file's
+layers and ``--set``; :mod:`pomdpbench.agents.config`), and passes the instance as
+``ctx.config``; the sweep builds it before any run starts too, so an unknown name, a wrong type
+or a value out of range is refused in one line. An agent without ``Config`` gets the plain
+mapping. What identifies a run is that mapping, not the dataclass, so a new field with a default
+leaves the identity of existing runs alone.
+
 This mirrors Stable-Baselines3's ``PolicyPredictor`` (explicit state and episode starts) but
 keeps learning behind ``observe``/``update`` so the harness can count every step.
 """
@@ -42,12 +51,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, NamedTuple, Protocol, runtime_checkable
+from typing import Any, ClassVar, Generic, NamedTuple, Protocol, TypeVar, runtime_checkable
 
 import gymnasium
 import numpy as np
 
+from pomdpbench.record.vocabulary import Tier
 from pomdpbench.registry.specs import TaskSpec
+
+ConfigT = TypeVar("ConfigT")
 
 
 class AgentInput(NamedTuple):
@@ -84,7 +96,7 @@ class Transition(NamedTuple):
 
 
 @dataclass(frozen=True)
-class AgentContext:
+class AgentContext(Generic[ConfigT]):
     """Everything an agent may know when it is built."""
 
     task: TaskSpec
@@ -95,10 +107,25 @@ class AgentContext:
     seed: int
     budget: int
     """Training steps of this run; agents may size buffers or schedules from it."""
-    tier: str
+    tier: Tier
     device: str = "cpu"
-    config: dict[str, Any] = field(default_factory=dict)
-    """Hyperparameters resolved from baselines/<agent>/<suite>.toml and command-line overrides."""
+    config: ConfigT = field(default_factory=dict)  # type: ignore[assignment]
+    """The agent's ``Config`` instance, built by the harness from the hyperparameters resolved
+    from baselines/<agent>/<suite>.toml and ``--set``; the plain mapping for an agent without
+    ``Config`` (and in the context :func:`~pomdpbench.agents.registry.build_agent` is given)."""
+
+
+@runtime_checkable
+class Configurable(Protocol):
+    """The class side of an agent that declares its hyperparameters.
+
+    ``Config`` is a frozen dataclass whose fields may declare allowed ranges
+    (:func:`pomdpbench.agents.config.positive` and friends); the harness passes an instance as
+    ``ctx.config`` (module docstring). A class may also set ``defaults``, a mapping its registered
+    id puts under the suite file's values (e.g. ``sac-rs``'s memory part).
+    """
+
+    Config: ClassVar[type[Any] | None]
 
 
 @runtime_checkable

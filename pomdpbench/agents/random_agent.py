@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pomdpbench.agents.config import build_config
 from pomdpbench.agents.protocol import AgentContext, AgentInput, Transition
 
 _NO_METRICS: dict[str, float] = {}
@@ -28,8 +27,7 @@ class RandomAgent:
     wants_privileged = False
     Config = RandomConfig
 
-    def __init__(self, ctx: AgentContext) -> None:
-        build_config(RandomConfig, ctx.config, "random")
+    def __init__(self, ctx: AgentContext[RandomConfig]) -> None:
         self.action_space = ctx.action_space
         self.action_space.seed(ctx.seed)
         self._sample = self.action_space.sample

@@ -21,15 +21,30 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from enum import Enum
 from importlib.metadata import PackageNotFoundError, entry_points, version
 from typing import Any
 
+from pomdpbench.agents.config import agent_config
 from pomdpbench.agents.protocol import Agent, AgentContext
 from pomdpbench.errors import ConfigError, UnknownIdError
 
-AgentFactory = Callable[[AgentContext], Agent]
+AgentFactory = Callable[[AgentContext[Any]], Agent]
 _PROTOCOL_METHODS = ("initial_state", "act", "observe", "update", "save", "load")
+
+
+class AgentKind(Enum):
+    """How an agent was named, which decides where its hyperparameters come from."""
+
+    REGISTERED = "registered"
+    """Registered with :func:`register_agent` (the shipped agents): configs in baselines/."""
+    ENTRY_POINT = "entry point"
+    """Offered by another package's ``pomdpbench.agents`` entry point: ``--set`` only."""
+    PATH = "path"
+    """``--agent package.module:Name``, not registered: ``--set`` only."""
+    SB3 = "sb3"
+    """``--agent sb3:<Algorithm>`` through the shipped adapter: ``baselines/sb3-<Algorithm>/``."""
 
 
 @dataclass(frozen=True)
@@ -43,9 +58,21 @@ class AgentSpec:
     """Bump when a change can alter results; runs of different versions never mix."""
     description: str = ""
     source: str = ""
-    """Paper or repository the agent reproduces."""
+    """Paper or repository the agent reproduces (free text, shown by ``pomdpbench list``)."""
     config_dir: str | None = None
-    """Folder under baselines/ holding per-suite configs (defaults to the id)."""
+    """Folder under baselines/ holding per-suite configs (defaults to a registered id)."""
+    kind: AgentKind = AgentKind.REGISTERED
+
+    @property
+    def baselines_folder(self) -> str | None:
+        """The folder under baselines/ whose ``<suite>.toml`` files configure this agent.
+
+        ``config_dir`` when set, else a registered agent's id; an agent from an entry point or a
+        module path brings no files of ours (its hyperparameters come from ``--set``).
+        """
+        if self.config_dir:
+            return self.config_dir
+        return self.id if self.kind is AgentKind.REGISTERED else None
 
 
 _AGENTS: dict[str, AgentSpec] = {}
@@ -131,9 +158,15 @@ def load_factory(spec: AgentSpec) -> AgentFactory:
     return factory
 
 
-def build_agent(spec: AgentSpec, ctx: AgentContext) -> Agent:
-    """Build the agent and check that it speaks the protocol."""
-    agent = load_factory(spec)(ctx)
+def build_agent(spec: AgentSpec, ctx: AgentContext[Any]) -> Agent:
+    """Build the agent from the run's resolved hyperparameters and check its protocol.
+
+    ``ctx.config`` is the resolved mapping (what a job stores); the agent's typed ``Config`` is
+    built from it here, once (:func:`~pomdpbench.agents.config.agent_config`), and the agent
+    gets the same context with that instance as ``ctx.config``.
+    """
+    factory = load_factory(spec)
+    agent = factory(replace(ctx, config=agent_config(factory, ctx.config, spec.id)))
     if not isinstance(agent, Agent):
         missing = [name for name in _PROTOCOL_METHODS if not hasattr(agent, name)]
         missing += [] if hasattr(agent, "wants_privileged") else ["wants_privileged"]
@@ -146,7 +179,13 @@ def build_agent(spec: AgentSpec, ctx: AgentContext) -> Agent:
 
 def _entry_point_spec(name: str, value: str, dist: Any) -> AgentSpec:
     dist_version = getattr(dist, "version", None) or "unknown"
-    return AgentSpec(id=name, entry_point=value, version=str(dist_version), source="entry point")
+    return AgentSpec(
+        id=name,
+        entry_point=value,
+        version=str(dist_version),
+        source="entry point",
+        kind=AgentKind.ENTRY_POINT,
+    )
 
 
 def _path_spec(path: str) -> AgentSpec:
@@ -163,6 +202,7 @@ def _path_spec(path: str) -> AgentSpec:
         entry_point=path,
         version=declared.get("version") or _package_version(module_name),
         description=declared.get("description", ""),
+        kind=AgentKind.PATH,
     )
 
 
@@ -193,6 +233,7 @@ def _sb3_spec(name: str) -> AgentSpec:
         description=f"Stable-Baselines3 {algorithm} driven step by step by the harness",
         source="stable-baselines3 / sb3-contrib",
         config_dir=f"sb3-{algorithm}",  # baselines/sb3-<Algorithm>/<suite>.toml when shipped
+        kind=AgentKind.SB3,
     )
 
 

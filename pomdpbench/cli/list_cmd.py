@@ -8,6 +8,7 @@ from typing import Any
 from pomdpbench.agents.registry import list_agents
 from pomdpbench.cli.common import print_json, print_table
 from pomdpbench.errors import UnknownIdError
+from pomdpbench.record.vocabulary import Tier
 from pomdpbench.registry import list_suites, list_tasks
 
 KINDS = ("suites", "tasks", "agents")
@@ -40,7 +41,7 @@ def run(args: argparse.Namespace) -> int:
         else:
             rows = [
                 [t.id, t.version, t.suite, t.observation_size, t.action_space,
-                 t.max_episode_steps, f"{t.protocol('full').budget:,}", t.metric, t.simulator]
+                 t.max_episode_steps, f"{t.protocol(Tier.FULL).budget:,}", t.metric, t.simulator]
                 for t in tasks
             ]  # fmt: skip
             columns = ["task", "v", "suite", "obs", "action", "horizon", "budget", "metric",

@@ -13,6 +13,7 @@ from typing import Any
 
 from pomdpbench.cli.common import fmt, print_json, print_table
 from pomdpbench.errors import ConfigError
+from pomdpbench.record.vocabulary import Tier
 from pomdpbench.registry import get_suite, get_task, make_env
 
 
@@ -35,7 +36,7 @@ def measure_random(task_id: str, episodes: int, seed: int) -> dict[str, Any]:
     import numpy as np
 
     from pomdpbench.agents.protocol import AgentContext
-    from pomdpbench.agents.random_agent import RandomAgent
+    from pomdpbench.agents.random_agent import RandomAgent, RandomConfig
     from pomdpbench.harness.actions import ActionEncoder
     from pomdpbench.harness.evaluation import evaluate
 
@@ -43,7 +44,7 @@ def measure_random(task_id: str, episodes: int, seed: int) -> dict[str, Any]:
     env = make_env(task.id, **task.eval_kwargs)
     ctx = AgentContext(
         task=task, observation_space=env.observation_space, action_space=env.action_space,
-        privileged_size=None, seed=seed, budget=0, tier="reference",
+        privileged_size=None, seed=seed, budget=0, tier=Tier.REFERENCE, config=RandomConfig(),
     )  # fmt: skip
     result = evaluate(
         RandomAgent(ctx), env, env_step=0, episodes=episodes, seed=seed, eval_index=0,

@@ -8,6 +8,7 @@ from typing import Any
 
 from pomdpbench.cli.common import add_db_option
 from pomdpbench.errors import ConfigError, UnknownIdError
+from pomdpbench.record.vocabulary import RunStatus, Tier
 from pomdpbench.registry import list_suites
 
 
@@ -61,12 +62,12 @@ def run(args: argparse.Namespace) -> int:
         print(NO_RUNS_AT_ALL)
         return 1
     if args.tier is None and not tiers:
-        print(no_runs_message(args.suite, "smoke"))
+        print(no_runs_message(args.suite, Tier.SMOKE))
         return 1
     tier = args.tier or tiers[0]
     runs = queries.suite_runs(engine, args.suite, tier)
     if args.agents:
-        present = set(label_runs(runs[runs["status"] == "finished"]))
+        present = set(label_runs(runs[runs["status"] == RunStatus.FINISHED]))
         for agent in args.agents:
             if agent not in present:
                 listed = ", ".join(sorted(present)) or "none"

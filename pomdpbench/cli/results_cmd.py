@@ -7,6 +7,11 @@ from typing import Any
 
 from pomdpbench.cli.common import add_db_option, fmt, print_json, print_table
 from pomdpbench.errors import PomdpbenchError
+from pomdpbench.record.vocabulary import RunStatus, Tier
+
+STATUSES = [status.value for status in RunStatus]
+RUN_TIERS = [tier.value for tier in Tier if tier is not Tier.REFERENCE]
+"""The tiers a stored run can have (reference measurements are never runs)."""
 
 
 def add_parser(commands: Any) -> None:
@@ -15,8 +20,8 @@ def add_parser(commands: Any) -> None:
     parser.add_argument("--suite", help="only this suite")
     parser.add_argument("--agent", help="only this agent")
     parser.add_argument("--task", help="only this task")
-    parser.add_argument("--tier", help="only this budget tier")
-    parser.add_argument("--status", help="only runs with this status")
+    parser.add_argument("--tier", choices=RUN_TIERS, help="only this budget tier")
+    parser.add_argument("--status", choices=STATUSES, help="only runs with this status")
     parser.add_argument(
         "--run", type=int, metavar="ID",
         help="show one run's identity, config, protocol and provenance (the id column)",
@@ -96,7 +101,7 @@ def intermediate_scores(store: Any, runs: list[Any]) -> dict[int, dict[int, floa
         except PomdpbenchError:
             return False
 
-    wanted = [r for r in runs if r.status == "finished" and scored(r.task, r.budget_steps)]
+    wanted = [r for r in runs if r.status == RunStatus.FINISHED and scored(r.task, r.budget_steps)]
     if not wanted:
         return {}
     import pandas as pd

@@ -43,6 +43,7 @@ from pomdpbench.harness.seeding import (
     set_rng_state,
 )
 from pomdpbench.harness.validation import BLOCK, BoxGuard, action_guard, check_finite_returns
+from pomdpbench.record.vocabulary import RunStatus
 from pomdpbench.registry import get_task, make_env
 
 
@@ -103,12 +104,12 @@ def run_job(job: JobSpec, sink: ev.EventSink) -> None:
             state.rng = rng_state()
             save_checkpoint(run_dir, agent, state)
             sink(ev.Checkpointed(job.run_key, state.env_step))
-        sink(ev.Stopped(job.run_key, "interrupted", state.env_step, state.wall_time_s))
+        sink(ev.Stopped(job.run_key, RunStatus.INTERRUPTED, state.env_step, state.wall_time_s))
         raise
     except Exception as exc:
         state.wall_time_s = base_wall + time.perf_counter() - started
         message = f"{type(exc).__name__}: {exc}"
-        sink(ev.Stopped(job.run_key, "failed", state.env_step, state.wall_time_s, message))
+        sink(ev.Stopped(job.run_key, RunStatus.FAILED, state.env_step, state.wall_time_s, message))
         if os.environ.get("POMDPBENCH_DEBUG"):
             traceback.print_exc()
 

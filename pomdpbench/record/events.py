@@ -11,6 +11,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from pomdpbench.record.vocabulary import RunStatus
+
 
 class EvalResult(Protocol):
     """What the store keeps of one evaluation round.
@@ -98,10 +100,10 @@ class Finished:
 
 @dataclass(frozen=True)
 class Stopped:
-    """The run stopped early: ``status`` is "interrupted" or "failed"."""
+    """The run stopped early: ``status`` is interrupted or failed."""
 
     run_key: str
-    status: str
+    status: RunStatus
     env_steps: int
     wall_time_s: float
     error: str = ""

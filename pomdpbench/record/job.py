@@ -14,6 +14,8 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from pomdpbench.record.vocabulary import Tier
+
 PROTOCOL_VERSION = 1
 """Bump when the harness changes in a way that can change scores (e.g. the eval seeding)."""
 
@@ -36,8 +38,8 @@ class JobSpec:
     agent_entry_point: str
     task: str
     suite: str
-    tier: str
-    """``full``, ``short``, ``smoke`` or ``custom`` (an explicit ``--steps``)."""
+    tier: Tier
+    """A protocol tier or ``custom`` (an explicit ``--steps``); stored as its string."""
     seed: int
     budget: int
     eval_every: int

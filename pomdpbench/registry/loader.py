@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from pomdpbench.errors import ConfigError
+from pomdpbench.record.vocabulary import Tier
 from pomdpbench.registry.specs import TIERS, ReferenceScore, SuiteSpec, TaskSpec, TierProtocol
 
 if sys.version_info >= (3, 11):
@@ -96,9 +97,9 @@ def _task_spec(raw: Mapping[str, Any], suite: str, metric: str, where: str) -> T
         eval_episodes=int(_required(raw, "eval_episodes", where)),
     )
     tiers = {
-        "full": full,
-        "short": _tier(raw.get("short"), _short_default(full), f"{where} short"),
-        "smoke": _tier(raw.get("smoke"), None, f"{where} smoke"),
+        Tier.FULL: full,
+        Tier.SHORT: _tier(raw.get("short"), _short_default(full), f"{where} short"),
+        Tier.SMOKE: _tier(raw.get("smoke"), None, f"{where} smoke"),
     }
     references = {
         name: ReferenceScore(score=float(ref["score"]), source=str(ref["source"]))

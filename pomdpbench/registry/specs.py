@@ -13,8 +13,11 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
+from pomdpbench.record.vocabulary import PROTOCOL_TIERS, Tier
+
 Metric = Literal["return", "success"]
-TIERS: tuple[str, ...] = ("full", "short", "smoke")
+TIERS: tuple[Tier, ...] = PROTOCOL_TIERS
+"""The tiers every task defines (:class:`~pomdpbench.record.vocabulary.Tier` has two more)."""
 
 _VERSION_RE = re.compile(r"^(?P<name>.+)-v(?P<version>\d+)$")
 
@@ -70,7 +73,7 @@ class TaskSpec:
     """Length of the (flat) observation the policy sees."""
     action_space: str
     """``"Box(n)"`` (always scaled to [-1, 1]) or ``"Discrete(n)"``."""
-    tiers: Mapping[str, TierProtocol]
+    tiers: Mapping[Tier, TierProtocol]
     simulator: str
     """Human-readable simulator name, e.g. ``"Box2D (gymnasium)"``."""
     simulator_package: str
@@ -105,7 +108,7 @@ class TaskSpec:
         """The task version: changing what a task does means a new version."""
         return split_version(self.id)[1]
 
-    def protocol(self, tier: str) -> TierProtocol:
+    def protocol(self, tier: Tier) -> TierProtocol:
         """The budget and evaluation schedule of ``tier``."""
         return self.tiers[tier]
 
@@ -132,6 +135,6 @@ class SuiteSpec:
     description: str
     metric: Metric
     tasks: tuple[str, ...]
-    seeds: Mapping[str, tuple[int, ...]]
+    seeds: Mapping[Tier, tuple[int, ...]]
     source: str = ""
     notes: str = ""

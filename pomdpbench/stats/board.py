@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from pomdpbench.record.vocabulary import Tier
 from pomdpbench.registry.specs import TIERS
 from pomdpbench.stats.aggregate import (
     DEFAULT_REPS,
@@ -25,7 +26,7 @@ from pomdpbench.stats.aggregate import (
 )
 from pomdpbench.stats.scores import EntryScores, SuiteScores, build_suite_scores
 
-TIER_ORDER = (*TIERS, "custom")
+TIER_ORDER = (*TIERS, Tier.CUSTOM)
 FEW_RUNS = 3
 """Below this many runs per task an entry's interval gets a warning."""
 HEADLINE_COLUMNS = [

@@ -17,6 +17,7 @@ import pandas as pd
 
 from pomdpbench.errors import UnknownIdError
 from pomdpbench.record.scoring import score_at
+from pomdpbench.record.vocabulary import RunStatus
 from pomdpbench.registry import get_task
 
 SCORE_COLUMNS = ["run_id", "task", "step", "score"]
@@ -62,7 +63,7 @@ def run_scores_at(runs: pd.DataFrame, evaluations: pd.DataFrame) -> pd.DataFrame
         reached = min(int(run.budget_steps), int(run.env_steps))
         wanted = [s for s in steps if s <= reached]
         curve = by_run.get(run.run_id)
-        if run.status != "finished" or not wanted or curve is None:
+        if run.status != RunStatus.FINISHED or not wanted or curve is None:
             continue
         column = "success_rate" if run.metric == "success" else "mean_return"
         points = [(int(s), float(v)) for s, v in zip(curve["env_step"], curve[column], strict=True)

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from pomdpbench.record.vocabulary import RunStatus
 from pomdpbench.registry import get_suite
 from pomdpbench.stats.intermediate import step_label
 from pomdpbench.stats.normalize import normalize_one
@@ -176,7 +177,7 @@ def suite_published(
     from pomdpbench.stats.scores import label_runs
 
     steps = published_steps(reported)
-    finished = runs[(runs["status"] == "finished") & runs["final_score"].notna()].copy()
+    finished = runs[(runs["status"] == RunStatus.FINISHED) & runs["final_score"].notna()].copy()
     finished["label"] = label_runs(finished)
     scores = run_scores_at(finished, evaluations)
     return [

@@ -27,10 +27,9 @@ import numpy as np
 import pandas as pd
 
 from pomdpbench.errors import UnknownIdError
+from pomdpbench.record.vocabulary import NOT_FINISHED, RunStatus
 from pomdpbench.registry import get_suite
 from pomdpbench.stats.normalize import normalize_scores, task_norm
-
-NOT_FINISHED = ("running", "interrupted", "failed")
 
 
 @dataclass(frozen=True)
@@ -135,7 +134,7 @@ def build_suite_scores(
     note = status_note(runs) if len(runs) else None
     if note:
         notes.append(note)
-    finished = runs[(runs["status"] == "finished") & runs["final_score"].notna()].copy()
+    finished = runs[(runs["status"] == RunStatus.FINISHED) & runs["final_score"].notna()].copy()
     finished["normalized"] = normalize_scores(finished["final_score"], finished["task"])
     finished["label"] = label_runs(finished)
     stray = sorted(set(finished["task"]) - set(suite_tasks))

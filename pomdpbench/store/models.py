@@ -18,9 +18,12 @@ from typing import Any
 from sqlalchemy import JSON, DateTime, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from pomdpbench.record.vocabulary import RunStatus
+
 SCHEMA_VERSION = 2
 """2: ``runs.protocol_override`` and the ``run_leases`` table (run ownership)."""
-RUN_STATUSES = ("running", "finished", "failed", "interrupted")
+RUN_STATUSES = tuple(RunStatus)
+"""What ``runs.status`` holds (a plain string column: the enum's values)."""
 
 
 def utcnow() -> datetime:

@@ -18,6 +18,7 @@ import pandas as pd
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
+from pomdpbench.record.vocabulary import RunStatus
 from pomdpbench.store.models import Evaluation, Run
 
 RUN_COLUMNS = (
@@ -84,7 +85,9 @@ def suite_evaluations(engine: Engine, suite: str, tier: str) -> pd.DataFrame:
             Evaluation.success_rate,
         )  # fmt: skip
         .join(Run, Run.id == Evaluation.run_id)
-        .where(Run.suite == suite, Run.tier == tier, Run.status == "finished", SUITE_PROTOCOL)
+        .where(
+            Run.suite == suite, Run.tier == tier, Run.status == RunStatus.FINISHED, SUITE_PROTOCOL
+        )
         .order_by(Evaluation.run_id, Evaluation.env_step)
     )
     with engine.connect() as connection:
@@ -123,7 +126,7 @@ def run_provenance(engine: Engine, run_id: int) -> dict[str, Any] | None:
 def recorded_versions(engine: Engine, suite: str, tier: str, task: str, package: str) -> list[str]:
     """The versions of ``package`` that the finished runs of one task recorded."""
     query = select(Run.packages).where(
-        Run.suite == suite, Run.tier == tier, Run.task == task, Run.status == "finished"
+        Run.suite == suite, Run.tier == tier, Run.task == task, Run.status == RunStatus.FINISHED
     )
     with engine.connect() as connection:
         found = {str((row[0] or {}).get(package, "")) for row in connection.execute(query)}

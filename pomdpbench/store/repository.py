@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from pomdpbench.record import events as ev
 from pomdpbench.record.job import PROTOCOL_VERSION, JobSpec, schedule
 from pomdpbench.record.scoring import area_under_curve, final_score
+from pomdpbench.record.vocabulary import RunStatus
 from pomdpbench.registry.specs import TaskSpec
 from pomdpbench.store import leases
 from pomdpbench.store.database import database_url, open_engine, with_retry
@@ -147,13 +148,13 @@ class Store:
                     eval_episodes=job.eval_episodes, protocol_override=job.protocol_override,
                     metric=task.metric,
                     protocol_version=PROTOCOL_VERSION, task_spec=task.to_json(),
-                    status="running", **provenance,
+                    status=RunStatus.RUNNING, **provenance,
                 )  # fmt: skip
                 session.add(run)
             else:
                 for key, value in provenance.items():
                     setattr(run, key, value)
-                run.status = "running"
+                run.status = RunStatus.RUNNING
                 run.error = None
             run.pid = os.getpid()
             run.host = socket.gethostname()
@@ -211,7 +212,7 @@ class Store:
         def action(session: Session) -> None:
             run = session.scalar(select(Run).where(Run.run_key == run_key))
             if run is not None:
-                run.status = "failed"
+                run.status = RunStatus.FAILED
                 run.error = reason
 
         self._write(action)
@@ -221,8 +222,8 @@ class Store:
 
         def action(session: Session) -> None:
             for run in session.scalars(select(Run).where(Run.run_key.in_(list(run_keys)))):
-                if run.status == "running":
-                    run.status = "interrupted"
+                if run.status == RunStatus.RUNNING:
+                    run.status = RunStatus.INTERRUPTED
                     run.error = reason or None
 
         if run_keys:
@@ -233,7 +234,7 @@ def _apply(session: Session, event: ev.Event) -> None:
     run = session.scalar(select(Run).where(Run.run_key == event.run_key))
     if run is None:
         raise KeyError(f"event for unknown run {event.run_key}")
-    if run.status != "running":
+    if run.status != RunStatus.RUNNING:
         return  # a run the store already closed (e.g. failed for a refused evaluation)
     if isinstance(event, ev.Started):
         run.started_at = run.started_at or utcnow()
@@ -241,7 +242,7 @@ def _apply(session: Session, event: ev.Event) -> None:
         result = event.result
         values = (*result.returns, result.std_return, result.mean_length)
         if not all(math.isfinite(v) for v in values):
-            run.status = "failed"
+            run.status = RunStatus.FAILED
             run.error = (
                 f"the evaluation at step {result.env_step} has non-finite values "
                 f"(returns {list(result.returns)[:5]}): the run cannot be scored"
@@ -279,7 +280,7 @@ def _apply(session: Session, event: ev.Event) -> None:
         )
         if missing:  # a run with a gap in its schedule is never finished
             shown = ", ".join(str(step) for step in missing[:5])
-            run.status = "failed"
+            run.status = RunStatus.FAILED
             run.error = (
                 f"evaluation schedule incomplete: no evaluation at step(s) {shown}"
                 f"{' ...' if len(missing) > 5 else ''} ({len(missing)} missing): rerun the "
@@ -295,7 +296,7 @@ def _apply(session: Session, event: ev.Event) -> None:
         fraction = float(run.task_spec.get("final_fraction", 0.05))
         run.final_score = final_score(clean, run.budget_steps, fraction)
         run.auc = area_under_curve(clean, run.budget_steps)
-        run.status = "finished"
+        run.status = RunStatus.FINISHED
         run.env_steps = event.env_steps
         run.wall_time_s = event.wall_time_s
         run.steps_per_s = event.env_steps / event.wall_time_s if event.wall_time_s > 0 else None

@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import Engine, insert
 
+from pomdpbench.record.vocabulary import RunStatus, Tier
 from pomdpbench.store.models import Evaluation, Run
 
 CHUNK = 20_000
@@ -28,8 +29,8 @@ class SyntheticRun:
     suite: str
     seed: int
     final_score: float | None
-    tier: str = "smoke"
-    status: str = "finished"
+    tier: str = Tier.SMOKE
+    status: str = RunStatus.FINISHED
     metric: str = "return"
     budget: int = 1000
     agent_version: str = "1"
@@ -41,7 +42,7 @@ class SyntheticRun:
 def run_row(run_id: int, run: SyntheticRun) -> dict[str, Any]:
     """A complete ``runs`` row for ``run``."""
     version = int(run.task.rsplit("-v", 1)[1]) if "-v" in run.task else 0
-    finished = run.status == "finished"
+    finished = run.status == RunStatus.FINISHED
     return {
         "id": run_id, "run_key": f"synthetic-{run_id}", "agent": run.agent,
         "agent_version": run.agent_version, "agent_config": {"synthetic": True},

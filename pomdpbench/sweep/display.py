@@ -14,6 +14,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextC
 
 from pomdpbench.harness import events as ev
 from pomdpbench.harness.job import JobSpec
+from pomdpbench.record.vocabulary import RunStatus
 from pomdpbench.store.repository import RunSummary
 
 
@@ -88,14 +89,14 @@ class SweepDisplay:
         if task is not None:
             self.progress.remove_task(task)
         label = f"{summary.agent} {summary.task} seed {summary.seed}"
-        if summary.status == "finished":
+        if summary.status == RunStatus.FINISHED:
             score = "n/a" if summary.final_score is None else f"{summary.final_score:.3f}"
             rate = f"{summary.steps_per_s:,.0f} steps/s" if summary.steps_per_s else ""
             self.note(
                 f"done   {label}: final {summary.metric} {score} "
                 f"({summary.wall_time_s:.1f} s, {rate})"
             )
-        elif summary.status == "failed":
+        elif summary.status == RunStatus.FAILED:
             self.note(f"failed {label}: {summary.error}")
         else:
             self.note(f"stop   {label}: {summary.status} at step {summary.env_steps}")

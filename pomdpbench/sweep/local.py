@@ -31,6 +31,7 @@ from pomdpbench.harness import events as ev
 from pomdpbench.harness.checkpoint import latest_checkpoint, remove_checkpoints
 from pomdpbench.harness.job import JobSpec
 from pomdpbench.harness.loop import run_job
+from pomdpbench.record.vocabulary import RunStatus
 from pomdpbench.registry import get_task
 from pomdpbench.store import leases, provenance
 from pomdpbench.store.repository import RunSummary, Store
@@ -77,7 +78,7 @@ def prepare(
     and none comes from a lineage that was abandoned.
     """
     existing = store.find(job.run_key)
-    if existing is not None and existing.status == "finished":
+    if existing is not None and existing.status == RunStatus.FINISHED:
         report.skipped.append(f"{job.label} (finished)")
         return None
     taken, owner = store.take_lease(job.run_key)
@@ -130,13 +131,13 @@ def _record(event: ev.Event, store: Store, display: SweepDisplay, report: SweepR
     display.handle(event)
     summary = store.find(event.run_key)
     ended = isinstance(event, (ev.Finished, ev.Stopped))
-    if summary is None or (not ended and summary.status == "running"):
+    if summary is None or (not ended and summary.status == RunStatus.RUNNING):
         return False
     store.release_leases([event.run_key])
     display.done(summary)
-    if summary.status == "finished":
+    if summary.status == RunStatus.FINISHED:
         report.finished.append(summary)
-    elif summary.status == "failed":
+    elif summary.status == RunStatus.FAILED:
         report.failed.append(summary)
     else:
         report.interrupted.append(summary)
@@ -230,7 +231,7 @@ def _worker_main(job: JobSpec, events: Any, parent_pid: int, package_file: str) 
             f"the worker imported pomdpbench from {pomdpbench.__file__}, the sweep from "
             f"{package_file}: run from a folder without a pomdpbench/ directory"
         )
-        sink(ev.Stopped(job.run_key, "failed", 0, 0.0, message))
+        sink(ev.Stopped(job.run_key, RunStatus.FAILED, 0, 0.0, message))
         return
     with contextlib.suppress(KeyboardInterrupt):  # run_job already checkpointed and reported
         run_job(job, sink)

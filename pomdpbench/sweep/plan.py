@@ -13,10 +13,11 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from pomdpbench.agents.config import build_config, resolve_config
+from pomdpbench.agents.config import agent_config, resolve_run_config
 from pomdpbench.agents.registry import get_agent_spec, load_factory
 from pomdpbench.errors import ConfigError, UnknownIdError
 from pomdpbench.harness.job import JobSpec
+from pomdpbench.record.vocabulary import Tier
 from pomdpbench.registry import TIERS, TaskSpec, TierProtocol, get_suite, get_task
 
 
@@ -30,6 +31,7 @@ class SweepRequest:
     seeds: Sequence[int] | None = None
     num_seeds: int | None = None
     tier: str | None = None
+    """A protocol tier's name (``--budget``); None: smoke, or custom with ``steps``."""
     steps: int | None = None
     eval_every: int | None = None
     eval_episodes: int | None = None
@@ -41,7 +43,9 @@ class SweepRequest:
     checkpoint_every_s: float = 300.0
 
 
-def resolve_protocol(task: TaskSpec, request: SweepRequest) -> tuple[str, TierProtocol, str | None]:
+def resolve_protocol(
+    task: TaskSpec, request: SweepRequest
+) -> tuple[Tier, TierProtocol, str | None]:
     """The tier, protocol and protocol override of ``task`` under the request.
 
     ``--steps N`` makes the tier ``custom``. ``--eval-every``/``--eval-episodes`` keep the tier
@@ -57,10 +61,11 @@ def resolve_protocol(task: TaskSpec, request: SweepRequest) -> tuple[str, TierPr
                 f"{flag} must be a positive number, got {value}: leave it out to use the "
                 "suite's protocol"
             )
-    tier = request.tier or ("custom" if request.steps is not None else "smoke")
-    if tier != "custom" and tier not in TIERS:
-        raise UnknownIdError("budget tier", tier, TIERS, hint="choose full, short or smoke")
-    base = task.protocol("full" if tier == "custom" else tier)
+    named = request.tier or (Tier.CUSTOM if request.steps is not None else Tier.SMOKE)
+    if named != Tier.CUSTOM and named not in TIERS:
+        raise UnknownIdError("budget tier", named, TIERS, hint="choose full, short or smoke")
+    tier = Tier(named)
+    base = task.protocol(tier if tier.is_protocol else Tier.FULL)
     budget = base.budget
     eval_every = base.eval_every
     if request.steps is not None:
@@ -101,7 +106,7 @@ def plan(request: SweepRequest) -> list[JobSpec]:
     # from a second thread, and OpenMP threads that wait for each other on a shared machine
     # made RESeL's smoke runs 4-6x slower with two threads than with one (docs/protocol.md).
     threads = request.threads if request.threads is not None else 1
-    config_dir = spec.config_dir or (spec.id if spec.source != "entry point" else None)
+    config_dir = spec.baselines_folder
     check_task = getattr(factory, "check_task", None)
     for task in tasks:  # an agent that cannot act in a task says so before any run starts
         refusal = check_task(task) if callable(check_task) else None
@@ -110,13 +115,10 @@ def plan(request: SweepRequest) -> list[JobSpec]:
     jobs: list[JobSpec] = []
     for task in tasks:
         tier, protocol, override = resolve_protocol(task, request)
-        config = resolve_config(config_dir, task.suite, task.id, tier, request.overrides)
-        finalize = getattr(factory, "finalize_config", None)
-        if finalize is not None:  # settings derived from others (resel-same-lr's tied rates)
-            config = finalize(config, request.overrides)
-        config_cls = getattr(factory, "Config", None)
-        if config_cls is not None:
-            build_config(config_cls, config, spec.id)  # fail now, not in a worker
+        config = resolve_run_config(
+            factory, config_dir, task.suite, task.id, tier, request.overrides
+        )
+        agent_config(factory, config, spec.id)  # fail now, not in a worker
         for seed in _seeds(task, tier, request):
             job = JobSpec(
                 agent=spec.id, agent_version=spec.version, agent_entry_point=spec.entry_point,
@@ -129,7 +131,7 @@ def plan(request: SweepRequest) -> list[JobSpec]:
     return jobs
 
 
-def _seeds(task: TaskSpec, tier: str, request: SweepRequest) -> list[int]:
+def _seeds(task: TaskSpec, tier: Tier, request: SweepRequest) -> list[int]:
     if request.seeds is not None and request.num_seeds is not None:
         raise ConfigError("give either --seeds or --num-seeds, not both")
     if request.seeds is not None:
@@ -141,7 +143,7 @@ def _seeds(task: TaskSpec, tier: str, request: SweepRequest) -> list[int]:
             raise ConfigError(f"--num-seeds must be at least 1, got {request.num_seeds}")
         return list(range(request.num_seeds))
     defaults = get_suite(task.suite).seeds
-    return list(defaults["smoke" if tier == "custom" else tier])
+    return list(defaults[tier if tier.is_protocol else Tier.SMOKE])
 
 
 def _with_checkpoint_dir(job: JobSpec, root: Path) -> JobSpec:

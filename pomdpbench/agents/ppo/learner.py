@@ -33,7 +33,7 @@ import torch
 from gymnasium import spaces
 from torch import nn
 
-from pomdpbench.agents.config import at_least, build_config, fraction, positive
+from pomdpbench.agents.config import at_least, fraction, positive
 from pomdpbench.agents.memory.tanh_gaussian import gaussian_log_prob
 from pomdpbench.agents.ppo.loss import Targets, clipped_losses
 from pomdpbench.agents.ppo.models import Batch, BPTTModel, GRUModel, RSModel, WindowModel
@@ -103,9 +103,8 @@ class PPO:
             return None
         return f"{cls.agent_id} acts in Box or Discrete spaces; {task.id} has {task.action_space}"
 
-    def __init__(self, ctx: AgentContext) -> None:
-        values = {**self.defaults, **ctx.config}
-        self.cfg = cfg = build_config(PPOConfig, values, self.agent_id)
+    def __init__(self, ctx: AgentContext[PPOConfig]) -> None:
+        self.cfg = cfg = ctx.config  # built by the harness from defaults and the suite file
         space = ctx.action_space
         if not isinstance(space, (spaces.Box, spaces.Discrete)):
             raise ConfigError(f"{self.agent_id} acts in Box or Discrete spaces, not {space}")

@@ -29,11 +29,16 @@ import torch
 from gymnasium import spaces
 from torch import Tensor
 
-from pomdpbench.agents.config import build_config
 from pomdpbench.agents.nets import soft_update
 from pomdpbench.agents.protocol import AgentContext, AgentInput, Transition, action_size
 from pomdpbench.agents.resel.buffer import TrajectoryBatch, TrajectoryBuffer
-from pomdpbench.agents.resel.config import ReselConfig, ReselTransformerConfig
+from pomdpbench.agents.resel.config import (
+    ReselConfig,
+    ReselGRUConfig,
+    ReselMambaConfig,
+    ReselTransformerConfig,
+    drop_other_encoders,
+)
 from pomdpbench.agents.resel.encoders import CoreKind
 from pomdpbench.agents.resel.guard import QValueGuard
 from pomdpbench.agents.resel.networks import (
@@ -54,12 +59,19 @@ class Resel:
     """RESeL with the Mamba context encoder behind the pomdpbench Agent protocol."""
 
     wants_privileged = False
-    Config: type[ReselConfig] = ReselConfig
+    Config: type[ReselConfig] = ReselMambaConfig
     encoder_kind: CoreKind = "mamba"
     agent_id = "resel"
 
-    def __init__(self, ctx: AgentContext) -> None:
-        self.cfg = cfg = build_config(self.Config, ctx.config, self.agent_id)
+    @classmethod
+    def finalize_config(
+        cls, values: Mapping[str, Any], overrides: Mapping[str, Any] | None = None
+    ) -> dict[str, Any]:
+        """The run's configuration: the family's shared suite file without other cores' keys."""
+        return drop_other_encoders(cls.Config, values, overrides)
+
+    def __init__(self, ctx: AgentContext[ReselConfig]) -> None:
+        self.cfg = cfg = ctx.config
         _check(cfg, self.encoder_kind, self.agent_id)
         self.device = torch.device(ctx.device)
         self.action_space = ctx.action_space
@@ -306,6 +318,7 @@ class Resel:
 class ReselGRU(Resel):
     """RESeL with a GRU context encoder (RESeL Fig. 12)."""
 
+    Config = ReselGRUConfig
     encoder_kind: CoreKind = "gru"
     agent_id = "resel-gru"
 
@@ -316,7 +329,8 @@ class ReselSameLR(Resel):
     Everything else is ``resel``'s, suite files included (``config_dir`` "resel"): only
     ``policy_encoder_lr`` becomes ``policy_lr`` and ``value_encoder_lr`` becomes ``value_lr``,
     after every layer of the configuration. :meth:`finalize_config` is applied by the sweep
-    planner, so the stored configuration shows the rates actually used.
+    planner, so the stored configuration shows the rates actually used; the constructor ties
+    the built config's rates too, so an agent built any other way is the same ablation.
     """
 
     agent_id = "resel-same-lr"
@@ -331,6 +345,7 @@ class ReselSameLR(Resel):
         Raises:
             ConfigError: if ``--set`` names an encoder rate (it would be ignored).
         """
+        values = super().finalize_config(values, overrides)
         named = sorted(set(overrides or {}) & set(cls.TIED))
         if named:
             raise ConfigError(
@@ -341,8 +356,10 @@ class ReselSameLR(Resel):
         tied = {key: values.get(other, getattr(defaults, other)) for key, other in cls.TIED.items()}
         return {**values, **tied}
 
-    def __init__(self, ctx: AgentContext) -> None:
-        super().__init__(replace(ctx, config=self.finalize_config(ctx.config)))
+    def __init__(self, ctx: AgentContext[ReselConfig]) -> None:
+        cfg = ctx.config
+        tied = {key: getattr(cfg, other) for key, other in self.TIED.items()}
+        super().__init__(replace(ctx, config=replace(cfg, **tied)))
 
 
 class ReselTransformer(Resel):

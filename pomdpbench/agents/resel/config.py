@@ -3,21 +3,27 @@
 Sources: RESeL (Luo et al., NeurIPS 2024) Table 2 and App. D.3, and the public launchers
 ``gen_tmuxp_mamba_*.py`` of FanmingL/Recurrent-Offpolicy-RL (cited per suite in
 ``baselines/resel/<suite>.toml``). Field docstrings say where each default comes from.
+
+:class:`ReselConfig` holds what every variant shares; each context-encoder core adds only its
+own settings in a subclass (:class:`ReselMambaConfig`, :class:`ReselGRUConfig`,
+:class:`ReselTransformerConfig`), so a ``resel-gru`` run's configuration (and identity) names no
+Mamba state size and a ``resel`` run names no attention heads. The suite files are shared by the
+family: :func:`drop_other_encoders` removes another core's keys read from them, while the same
+key given with ``--set`` is refused with the list of valid ones.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from typing import Any
 
 from pomdpbench.agents.config import at_least, fraction, positive
 
 
 @dataclass(frozen=True)
 class ReselConfig:
-    """Hyperparameters of ``resel`` (Mamba encoder).
-
-    The GRU and Transformer variants differ only where their own config classes say so.
-    """
+    """Hyperparameters every RESeL variant shares: all but the sequence core's own settings."""
 
     # ------------------------------------------------------------------ architecture (App. D.3.2)
     pre_encoder_size: int = field(default=128, metadata=at_least(1))
@@ -27,20 +33,6 @@ class ReselConfig:
     three layers)."""
     embedding_size: int = field(default=128, metadata=at_least(1))
     """Linear layer after the core: the context embedding."""
-    mamba_state: int = field(default=64, metadata=at_least(1))
-    """Mamba state size (``smamba_b1_c8_s64_ff``)."""
-    mamba_conv: int = field(default=8, metadata=at_least(0))
-    """Width of Mamba's causal convolution; 0 removes it (Key-to-Door)."""
-    mamba_expand: int = field(default=2, metadata=at_least(1))
-    """Mamba expansion factor (the Mamba default the RESeL code keeps)."""
-    mamba_blocks: int = field(default=1, metadata=at_least(1))
-    """Mamba blocks (4 for Key-to-Door 500)."""
-    mamba_feedforward: bool = True
-    """Position-wise feed-forward after the blocks (all tasks but Key-to-Door)."""
-    transformer_heads: int = field(default=8, metadata=at_least(1))
-    """Attention heads (``cgpt_h8_l4`` in ``gen_tmuxp_gpt_pomdp.py``)."""
-    transformer_layers: int = field(default=4, metadata=at_least(1))
-    """Decoder layers (``cgpt_h8_l4``)."""
     head_hidden: tuple[int, ...] = field(default=(256, 256), metadata=at_least(1))
     """Hidden layers of the MLP policy and of each critic head (Sec. 4.1)."""
     ensemble_size: int = field(default=8, metadata=at_least(1))
@@ -95,10 +87,83 @@ class ReselConfig:
         """Width of the sequence core (the last pre-core MLP layer)."""
         return self.encoder_hidden[-1]
 
+    def core_options(self) -> dict[str, Any]:
+        """This core's own keyword arguments of ``encoders.build_core`` (none here)."""
+        return {}
+
+
+@dataclass(frozen=True)
+class ReselMambaConfig(ReselConfig):
+    """``resel`` (and ``resel-same-lr``): the paper's Mamba core."""
+
+    mamba_state: int = field(default=64, metadata=at_least(1))
+    """Mamba state size (``smamba_b1_c8_s64_ff``)."""
+    mamba_conv: int = field(default=8, metadata=at_least(0))
+    """Width of Mamba's causal convolution; 0 removes it (Key-to-Door)."""
+    mamba_expand: int = field(default=2, metadata=at_least(1))
+    """Mamba expansion factor (the Mamba default the RESeL code keeps)."""
+    mamba_blocks: int = field(default=1, metadata=at_least(1))
+    """Mamba blocks (4 for Key-to-Door 500)."""
+    mamba_feedforward: bool = True
+    """Position-wise feed-forward after the blocks (all tasks but Key-to-Door)."""
+
+    def core_options(self) -> dict[str, Any]:
+        """The Mamba block's settings."""
+        return {
+            "mamba_state": self.mamba_state,
+            "mamba_conv": self.mamba_conv,
+            "mamba_expand": self.mamba_expand,
+            "mamba_blocks": self.mamba_blocks,
+            "mamba_feedforward": self.mamba_feedforward,
+        }
+
+
+@dataclass(frozen=True)
+class ReselGRUConfig(ReselConfig):
+    """``resel-gru``: a one-layer GRU as wide as the encoder MLP, nothing of its own to set."""
+
 
 @dataclass(frozen=True)
 class ReselTransformerConfig(ReselConfig):
-    """RESeL-Transformer: the encoder width of the public GPT launcher, all else as RESeL."""
+    """RESeL-Transformer: the public GPT launcher's width, heads and layers, all else as RESeL."""
 
     encoder_hidden: tuple[int, ...] = (512,)
     """``gpt_dim = 8 * 64`` in ``gen_tmuxp_gpt_pomdp.py``."""
+    transformer_heads: int = field(default=8, metadata=at_least(1))
+    """Attention heads (``cgpt_h8_l4`` in ``gen_tmuxp_gpt_pomdp.py``)."""
+    transformer_layers: int = field(default=4, metadata=at_least(1))
+    """Decoder layers (``cgpt_h8_l4``)."""
+
+    def core_options(self) -> dict[str, Any]:
+        """The decoder's heads and layers."""
+        return {
+            "transformer_heads": self.transformer_heads,
+            "transformer_layers": self.transformer_layers,
+        }
+
+
+ENCODER_CONFIGS: tuple[type[ReselConfig], ...] = (
+    ReselMambaConfig,
+    ReselGRUConfig,
+    ReselTransformerConfig,
+)
+
+
+def core_fields(config: type[ReselConfig]) -> frozenset[str]:
+    """The names ``config`` adds to :class:`ReselConfig` (its core's own settings)."""
+    shared = {f.name for f in fields(ReselConfig)}
+    return frozenset(f.name for f in fields(config)) - shared
+
+
+def drop_other_encoders(
+    config: type[ReselConfig], values: Mapping[str, Any], overrides: Mapping[str, Any] | None
+) -> dict[str, Any]:
+    """``values`` without another core's settings that came from a shared suite file.
+
+    A key the user named (``overrides``, from ``--set``) is kept, so that building the config
+    refuses it with the valid names instead of ignoring it.
+    """
+    own = core_fields(config)
+    others = frozenset().union(*(core_fields(c) for c in ENCODER_CONFIGS)) - own
+    named = set(overrides or {})
+    return {k: v for k, v in values.items() if k not in others or k in named}

@@ -79,12 +79,7 @@ class ContextEncoder(nn.Module):
         self.last_reward_encoder = nn.Linear(1, size) if cfg.reward_input else None
         inputs = 2 + int(cfg.last_obs_input) + int(cfg.reward_input)
         self.mlp_in = _mlp(inputs * size, cfg.encoder_hidden[:-1], cfg.encoder_width)
-        self.core = build_core(
-            kind, cfg.encoder_width, mamba_state=cfg.mamba_state, mamba_conv=cfg.mamba_conv,
-            mamba_expand=cfg.mamba_expand, mamba_blocks=cfg.mamba_blocks,
-            mamba_feedforward=cfg.mamba_feedforward, transformer_heads=cfg.transformer_heads,
-            transformer_layers=cfg.transformer_layers,
-        )  # fmt: skip
+        self.core = build_core(kind, cfg.encoder_width, **cfg.core_options())
         self.mlp_out = nn.Linear(cfg.encoder_width, cfg.embedding_size)
         _xavier(self.mlp_out)
 
