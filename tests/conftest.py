@@ -80,4 +80,4 @@ def run_cli_subprocess(
 
 
 # A PostgreSQL server the tests start themselves (skipped without the binaries): pg_server.py.
-from pg_server import pg_url, postgres_server  # noqa: E402, F401
+from pg_server import pg_url, postgres_server, store_url  # noqa: E402, F401

@@ -165,3 +165,11 @@ def postgres_server() -> Iterator[PostgresServer]:
 def pg_url(postgres_server: PostgresServer) -> str:
     """A fresh, empty database on the session's server."""
     return postgres_server.new_database()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_url(request: pytest.FixtureRequest, workdir: Path) -> str:
+    """The same test on a SQLite file and on a fresh database of the PostgreSQL server."""
+    if request.param == "sqlite":
+        return f"sqlite:///{workdir / 'results.db'}"
+    return str(request.getfixturevalue("pg_url"))

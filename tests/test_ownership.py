@@ -60,8 +60,9 @@ def dead_pid() -> int:
     ],
 )
 def test_a_live_owner_is_respected_and_a_stale_one_taken_over(
-    cli: Any, db_url: str, host: str, pid: Any, age_s: float, live: bool
+    cli: Any, store_url: str, host: str, pid: Any, age_s: float, live: bool
 ) -> None:
+    db_url = store_url  # a SQLite file and a PostgreSQL database (tests/pg_server.py)
     import os
 
     owner_pid = (
@@ -85,9 +86,9 @@ def test_a_live_owner_is_respected_and_a_stale_one_taken_over(
 
 
 def test_of_two_sweeps_racing_for_a_run_one_wins(
-    db_url: str, monkeypatch: pytest.MonkeyPatch
+    store_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    first, second = Store.open(db_url), Store.open(db_url)
+    first, second = Store.open(store_url), Store.open(store_url)
     key = the_job().run_key
     import os
 

@@ -124,13 +124,17 @@ def upgrade(url: str) -> UpgradeReport:
         report: UpgradeReport = with_retry(lambda: _upgrade(engine, url), url)
         return report
     except SQLAlchemyError as exc:
-        first = " ".join(str(exc).split())[:300]
-        raise StoreError(
-            f"upgrading {describe(url)} failed, nothing was changed ({exc.__class__.__name__}: "
-            f"{first}): report it with this line"
-        ) from None
+        raise _failed(url, exc) from None
     finally:
         engine.dispose()
+
+
+def _failed(url: str, exc: SQLAlchemyError) -> StoreError:
+    reason = " ".join(str(getattr(exc, "orig", None) or exc).split())[:300]
+    return StoreError(
+        f"upgrading {describe(url)} failed, nothing was changed ({exc.__class__.__name__}: "
+        f"{reason}): report it with this line"
+    )
 
 
 def _check_file(path: Path) -> None:
@@ -170,7 +174,11 @@ def _upgrade(engine: Engine, url: str) -> UpgradeReport:
         if current_revision(connection) != str(found):
             stamp(connection, str(found))  # schema_version is the truth
         if found < SCHEMA_VERSION:
-            command.upgrade(alembic_config(connection), "head")
+            try:  # holding the writers' lock: an error here is the step's, never a lock's
+                command.upgrade(alembic_config(connection), "head")
+            except SQLAlchemyError as exc:
+                connection.rollback()
+                raise _failed(url, exc) from None
         after = _row_counts(connection, tables)
         now = _schema_version(connection, name)
         changed = {t: (before[t], after[t]) for t in before if before[t] != after[t]}

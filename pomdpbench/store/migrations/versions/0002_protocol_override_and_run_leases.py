@@ -27,7 +27,7 @@ def upgrade() -> None:
         sa.Column("run_key", sa.String(40), primary_key=True),
         sa.Column("owner_host", sa.String(256), nullable=False),
         sa.Column("owner_pid", sa.Integer, nullable=False),
-        sa.Column("acquired_at", sa.Float, nullable=False),
-        sa.Column("heartbeat_at", sa.Float, nullable=False),
+        sa.Column("acquired_at", sa.Double, nullable=False),
+        sa.Column("heartbeat_at", sa.Double, nullable=False),
     )
     set_schema_version(2)
