@@ -77,3 +77,7 @@ def run_cli_subprocess(
         env=full_env,
         check=False,
     )
+
+
+# A PostgreSQL server the tests start themselves (skipped without the binaries): pg_server.py.
+from pg_server import pg_url, postgres_server, store_url  # noqa: E402, F401

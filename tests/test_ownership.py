@@ -60,8 +60,9 @@ def dead_pid() -> int:
     ],
 )
 def test_a_live_owner_is_respected_and_a_stale_one_taken_over(
-    cli: Any, db_url: str, host: str, pid: Any, age_s: float, live: bool
+    cli: Any, store_url: str, host: str, pid: Any, age_s: float, live: bool
 ) -> None:
+    db_url = store_url  # a SQLite file and a PostgreSQL database (tests/pg_server.py)
     import os
 
     owner_pid = (
@@ -85,9 +86,9 @@ def test_a_live_owner_is_respected_and_a_stale_one_taken_over(
 
 
 def test_of_two_sweeps_racing_for_a_run_one_wins(
-    db_url: str, monkeypatch: pytest.MonkeyPatch
+    store_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    first, second = Store.open(db_url), Store.open(db_url)
+    first, second = Store.open(store_url), Store.open(store_url)
     key = the_job().run_key
     import os
 
@@ -174,3 +175,27 @@ def test_a_run_with_a_gap_is_never_finished(db_url: str) -> None:
     found = store.find(job.run_key)
     assert found is not None and found.status == "failed"
     assert "evaluation schedule incomplete: no evaluation at step(s) 20" in (found.error or "")
+
+
+def test_a_run_finished_by_a_rival_while_its_lease_was_free_is_not_trained_again(
+    store_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two sweeps sharing a store: B reads the run as running, A finishes it and drops the
+    lease, B takes the free lease. B retrained the finished run from step 0 (its evaluations
+    discarded, its score overwritten)."""
+    store = Store.open(store_url)
+    job = replace(the_job(), checkpoint_dir="")
+    run_sweep([job], store, SweepDisplay(live=False))
+    finished = store.find(job.run_key)
+    assert finished is not None and finished.status == "finished"
+    curve_before = store.curve(job.run_key)
+    reads = iter([replace(finished, status="running")])  # B's first read, before A finished
+    real_find = store.find
+    monkeypatch.setattr(store, "find", lambda key: next(reads, None) or real_find(key))
+    report = SweepReport()
+    assert prepare(job, store, SweepDisplay(live=False), report) is None
+    assert report.skipped == [f"{job.label} (finished)"]
+    assert store.curve(job.run_key) == curve_before
+    assert real_find(job.run_key).status == "finished"  # type: ignore[union-attr]
+    with Session(store.engine) as session:
+        assert session.get(RunLease, job.run_key) is None  # the lease it took is released

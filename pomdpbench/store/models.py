@@ -7,7 +7,8 @@ papers, kept apart so they never enter statistics that need per-run scores, and 
 portable types only, so the same models work on SQLite and PostgreSQL.
 
 ``SCHEMA_VERSION`` is stored in ``pomdpbench_meta``; bump it with any change to these tables
-and teach :mod:`pomdpbench.store.database` how to tell the user what to do with older files.
+and add the step that moves older databases forward, one file in
+:mod:`pomdpbench.store.migrations` (docs/store.md, "Schema versions and migrations").
 """
 
 from __future__ import annotations

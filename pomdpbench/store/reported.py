@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from pomdpbench.errors import ConfigError
 from pomdpbench.paths import baselines_dir
-from pomdpbench.store.database import describe, with_retry
+from pomdpbench.store.database import describe, with_retry, writers_lock
 from pomdpbench.store.models import Meta, ReportedResult
 
 if TYPE_CHECKING:
@@ -90,6 +90,7 @@ def sync_reported(engine: Engine, path: Path | None = None) -> int:
 
     def action() -> int:
         with Session(engine) as session, session.begin():
+            writers_lock(session.connection())  # two sweeps opening a new database at once
             stored = session.get(Meta, CHECKSUM_KEY)
             if stored is not None and stored.value == checksum:
                 return len(rows)

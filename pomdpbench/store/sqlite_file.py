@@ -8,7 +8,7 @@ What each failure means, in one line with its fix:
 * a missing or read-only folder, a read-only file for a command that writes;
 * a file that is not a database, or whose pages fail SQLite's ``quick_check`` (corruption);
 * no ``pomdpbench_meta`` table (another program's database), an unreadable schema version,
-  an older or newer schema.
+  an older schema (``pomdpbench db upgrade`` moves it forward) or a newer one.
 
 A read-only file (or folder) is still readable: :func:`inspect_file` says so and the store
 opens it through a read-only connection.
@@ -23,6 +23,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from pomdpbench.errors import StoreError
+from pomdpbench.store.versioning import check_version
 
 META_TABLE = "pomdpbench_meta"
 
@@ -83,24 +84,15 @@ def inspect_file(path: Path, *, create: bool, schema_version: int, timeout: floa
     if path.is_dir():
         raise StoreError(f"{path} is a folder, not a database file: point --db at a file")
     read_only = not (os.access(path, os.W_OK) and os.access(folder, os.W_OK | os.X_OK))
-    found = _schema_version(path, timeout)
+    found = stored_version(path, timeout)
     if found is None:
         if not create:
             raise StoreError(
                 f"{path} holds no pomdpbench results yet: run `pomdpbench run` first or "
                 "point --db at the database you meant"
             )
-    elif found < schema_version:
-        raise StoreError(
-            f"{path} has results schema {found}, older than this pomdpbench's "
-            f"{schema_version}; it was left untouched: use --db to start a new file, or read "
-            "it with the pomdpbench version that wrote it"
-        )
-    elif found > schema_version:
-        raise StoreError(
-            f"{path} was written by a newer pomdpbench (schema {found} > {schema_version}): "
-            "upgrade pomdpbench to read it"
-        )
+    else:
+        check_version(str(path), found, f"sqlite:///{path}", schema_version)
     if read_only and create:
         raise StoreError(
             f"{path} is read-only (the file or its folder cannot be written): `pomdpbench "
@@ -109,7 +101,7 @@ def inspect_file(path: Path, *, create: bool, schema_version: int, timeout: floa
     return FileState(path, exists=True, read_only=read_only)
 
 
-def _schema_version(path: Path, timeout: float) -> int | None:
+def stored_version(path: Path, timeout: float) -> int | None:
     """The stored schema version; None for an empty database. Read-only throughout."""
     try:
         connection = connect_read_only(path, timeout)

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Engine, insert
+from sqlalchemy import Engine, insert, text
 
 from pomdpbench.record.vocabulary import RunStatus, Tier
 from pomdpbench.store.models import Evaluation, Run
@@ -94,6 +94,12 @@ def insert_runs(engine: Engine, runs: Iterable[SyntheticRun], first_id: int = 1)
             if len(run_batch) >= CHUNK or len(eval_batch) >= CHUNK * 10:
                 _flush(connection, run_batch, eval_batch)
         _flush(connection, run_batch, eval_batch)
+        if connection.dialect.name == "postgresql":
+            # explicit ids leave PostgreSQL's id sequence behind: the next real run would
+            # collide with a synthetic one (SQLite takes max(id) + 1 by itself)
+            connection.execute(
+                text("SELECT setval(pg_get_serial_sequence('runs', 'id'), max(id)) FROM runs")
+            )
     return run_id
 
 

@@ -87,6 +87,11 @@ def prepare(
         display.note(f"skip   {job.label}: {who} is running it")
         report.busy.append(f"{job.label} ({who})")
         return None
+    existing = store.find(job.run_key)  # read again: a rival may have finished it meanwhile
+    if existing is not None and existing.status == "finished":
+        store.release_leases([job.run_key])
+        report.skipped.append(f"{job.label} (finished)")
+        return None
     if owner is not None:
         display.note(f"take   {job.label} over from {owner.describe()}: its owner is gone")
     run_dir = Path(job.checkpoint_dir) if job.checkpoint_dir else None

@@ -1,0 +1,1 @@
+"""One Alembic revision per results-schema version (see :mod:`pomdpbench.store.migrations`)."""
