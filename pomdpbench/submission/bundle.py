@@ -20,6 +20,7 @@ import json
 import math
 import os
 import zipfile
+import zlib
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -123,7 +124,7 @@ def read_zip(path: Path) -> dict[str, bytes]:
             infos = archive.infolist()
             _check_members(path, infos)
             return {info.filename: archive.read(info) for info in infos if not info.is_dir()}
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ValueError) as exc:
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, EOFError, ValueError) as exc:
         raise BundleError(
             f"{path} is not a readable zip archive ({' '.join(str(exc).split())}): export the "
             "bundle again with `pomdpbench export`"

@@ -78,7 +78,10 @@ def check_bundle(files: dict[str, bytes]) -> CheckedBundle:
         return result  # without a well-formed manifest nothing else can be judged
     result.manifest = manifest
     _check_hashes(files, manifest, result.reasons)
-    for name in sorted(n for n in files if _is_run_path(n) and not looks_like_pickle(n, files[n])):
+    listed = {entry["path"] for entry in manifest["files"]}
+    for name in sorted(n for n in files if n in listed and _is_run_path(n)):
+        if looks_like_pickle(name, files[name]):
+            continue
         record = _load_json(files, name, result.reasons)
         if record is None:
             continue
