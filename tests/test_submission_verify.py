@@ -47,13 +47,15 @@ def test_verify_passes_an_honest_bundle_and_rejects_a_doctored_curve(
     for record in list(runs(files).values()):
         files = edit_run(files, record["task"], raise_curve)
     forged = write(rehash(files), workdir / "forged.zip")
+    assert cli("submit", str(forged), "--db", target).status == 2  # its runs are submission 1's
+    target = f"sqlite:///{workdir / 'other-board.db'}"
     accepted = cli("submit", str(forged), "--db", target)
     assert accepted.status == 0, accepted.err  # consistent in itself: only a re-run tells
-    doctored = cli("verify", "2", "--runs", "2", "--db", target)
+    doctored = cli("verify", "1", "--runs", "2", "--db", target)
     assert doctored.status == 1, doctored.out + doctored.err
-    stored = submission(open_engine(target, create=False), 2)
+    stored = submission(open_engine(target, create=False), 1)
     assert stored is not None and stored["status"] == "rejected" and len(stored["reasons"]) == 2
     assert all("differs from the submitted one" in reason for reason in stored["reasons"])
     assert all(not c["passed"] and c["max_deviation"] > 0.02 for c in stored["evidence"]["checks"])
     assert "FAIL" in doctored.out
-    assert len(json.loads(cli("results", "--db", target, "--json").out)) == 9  # the verified ones
+    assert json.loads(cli("results", "--db", target, "--json").out) == []  # rejected: not pooled

@@ -36,7 +36,7 @@ def refusal(path: Path, reasons: list[str]) -> str:
 def run(args: argparse.Namespace) -> int:
     """Check everything before opening the database, then store the submission."""
     from pomdpbench.store import Store
-    from pomdpbench.store.submissions import add_submission, submission_with_hash
+    from pomdpbench.store.submissions import add_submission, submission_with_hash, submitted_keys
     from pomdpbench.submission.bundle import read_zip
     from pomdpbench.submission.checks import check_bundle
 
@@ -51,6 +51,13 @@ def run(args: argparse.Namespace) -> int:
         raise PomdpbenchError(
             f"{path} was submitted already (submission {earlier}): nothing written; "
             f"`pomdpbench verify {earlier}` checks it"
+        )
+    taken = submitted_keys(store.engine)
+    again = sorted({taken[r["run_key"]] for r in checked.records if r["run_key"] in taken})
+    if again:
+        raise PomdpbenchError(
+            f"{path} holds runs already submitted (submission {', '.join(map(str, again))}, not "
+            "rejected): nothing written; a run is submitted once"
         )
     fields = {
         "bundle_sha256": checked.bundle_sha256,

@@ -126,6 +126,17 @@ def submission_with_hash(engine: Engine, bundle_sha256: str) -> int | None:
         return None if found is None else int(found)
 
 
+def submitted_keys(engine: Engine) -> dict[str, int]:
+    """Run key -> submission id of every run of a submission not rejected."""
+    query = (
+        select(Run.run_key, Run.submission_id)
+        .join(Submission, Submission.id == Run.submission_id)
+        .where(Submission.status != "rejected")
+    )
+    with Session(engine) as session:
+        return {bundle_key(key): int(number) for key, number in session.execute(query)}
+
+
 def submission(engine: Engine, submission_id: int) -> dict[str, Any] | None:
     """A submission's columns and its runs' records, or None if there is none with that id."""
     with Session(engine) as session:
