@@ -286,3 +286,23 @@ def test_copying_a_bundle_keeps_it_valid(
     shutil.copy(source[1], copy)
     rewritten = write(read(copy), workdir / "rezipped.zip")  # another zip tool, same members
     assert cli("submit", str(rewritten), "--db", empty_db[0]).status == 0
+
+
+def test_submitting_runs_that_are_also_local_keeps_them_apart(
+    cli: Any, source: tuple[str, Path], workdir: Path
+) -> None:
+    original = sqlite3.connect(source[0].removeprefix("sqlite:///"))
+    copy = sqlite3.connect(workdir / "both.db")
+    original.backup(copy)  # the write-ahead log's pages included
+    original.close()
+    copy.close()
+    target = f"sqlite:///{workdir / 'both.db'}"
+    assert cli("submit", str(source[1]), "--db", target).status == 0  # same run keys as local
+    engine = open_engine(target, create=False)
+    assert len(queries.suite_runs(engine, "sanity", "smoke")) == 9  # the local ones only
+    assert len(local_records(engine)) == 9 and len(queries.submitted_runs(engine)) == 9
+    with sqlite3.connect(workdir / "both.db") as connection:
+        keys = [
+            k for (k,) in connection.execute("SELECT run_key FROM runs WHERE submission_id = 1")
+        ]
+    assert len(keys) == 9 and all(key.endswith("@s1") for key in keys)
