@@ -129,7 +129,7 @@ def submission_with_hash(engine: Engine, bundle_sha256: str) -> int | None:
 def submitted_keys(engine: Engine) -> dict[str, int]:
     """Run key -> submission id of every run of a submission not rejected."""
     query = (
-        select(Run.run_key, Run.submission_id)
+        select(Run.run_key, Submission.id)
         .join(Submission, Submission.id == Run.submission_id)
         .where(Submission.status != "rejected")
     )
