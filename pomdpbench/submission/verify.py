@@ -11,7 +11,8 @@ range where a task has no reference scores):
 * **same platform** (the run recorded the device, Python and package versions found here):
   the harness seeds everything from the run's seed and derives evaluation seeds from the step,
   and agents run one CPU thread, so a deterministic agent replays the run bit for bit (the
-  slow test measures a deviation of exactly 0). Every evaluation point must then agree within
+  slow test measures a deviation of exactly 0; a 1,500-step ``sac-mlp`` run re-ran with 0 too).
+  Every evaluation point must then agree within
   :data:`SAME_PLATFORM_TOLERANCE` = 0.02, room only for benign summation-order differences;
   a doctored curve moves far more.
 * **other platform** (another CPU kind, Python, torch, numpy or simulator build):
