@@ -6,7 +6,8 @@ tasks in the sidebar; the views show the headline table; the published figures (
 Tables 1, 4-6) as leaderboards with this database's runs beside them, also on an empty
 database; the interval estimates, performance profiles, probabilities of improvement and
 sample-efficiency curves; a per-task drill-down with learning curves and reported figures;
-and the provenance of every run. All numbers come
+the provenance of every run; and the submissions (``pomdpbench submit``), whose runs are
+marked as submitted and enter the other views only once verified. All numbers come
 from :mod:`pomdpbench.stats`, the same code that ``pomdpbench report`` uses.
 """
 
@@ -28,7 +29,7 @@ from pomdpbench.stats.scores import label_runs, suite_task_ids
 from pomdpbench.store.database import database_url, describe
 
 NUMBER = st.column_config.NumberColumn(format="%.3f")
-VIEWS = ("Leaderboard", "Published", "Plots", "Per task", "Runs & provenance")
+VIEWS = ("Leaderboard", "Published", "Plots", "Per task", "Runs & provenance", "Submissions")
 
 
 def show(figure: Any) -> None:
@@ -204,6 +205,25 @@ def runs_tab(url: str, runs: pd.DataFrame, overrides: pd.DataFrame) -> None:
             expanded=False)  # fmt: skip
 
 
+def submissions_tab(url: str) -> None:
+    """Submitted bundles (who, when, status, reasons) and their runs, marked as submitted."""
+    listed = data.submissions(url)
+    if listed.empty:
+        st.info("No submissions yet: `pomdpbench submit bundle.zip` adds one.")
+        return
+    st.caption(
+        "Bundles submitted with `pomdpbench submit`: **pending** passed every check of the "
+        "bundle but was not re-run here; **verified** or **rejected** by `pomdpbench verify` "
+        "(re-runs of a seeded sample, compared within docs/submissions.md's tolerance). "
+        "Submitted runs enter the statistics of the other views only once verified."
+    )
+    st.dataframe(listed, hide_index=True, key="submissions")
+    st.markdown("**Submitted runs** (not run here)")
+    runs = data.submitted_runs(url)
+    st.dataframe(runs.assign(kind="submitted"), hide_index=True, key="submitted_runs",
+                 column_config={"final_score": NUMBER})  # fmt: skip
+
+
 def main() -> None:
     """Lay out the page."""
     st.set_page_config(page_title="pomdpbench leaderboard", layout="wide")
@@ -222,6 +242,9 @@ def main() -> None:
         if st.button("Refresh", key="refresh_empty"):  # a first run shows up at once
             data.clear()
             st.rerun()
+        if not data.submissions(url).empty:  # submitted, not verified: listed, never pooled
+            st.subheader("Submissions")
+            submissions_tab(url)
         published_tab(url, None)
         return
     suite, tier, agents, tasks, suite_tasks = sidebar(url, counts)
@@ -240,8 +263,10 @@ def main() -> None:
         compare_tab(url, board, key)
     elif view == VIEWS[3]:
         task_tab(url, board, suite_tasks, agents)
-    else:
+    elif view == VIEWS[4]:
         runs_tab(url, data.runs(url, suite, tier), data.override_runs(url, suite, tier))
+    else:
+        submissions_tab(url)
 
 
 main()

@@ -183,6 +183,18 @@ def provenance(url: str, run_id: int) -> dict[str, Any] | None:
 
 
 @st.cache_data(ttl=TTL_S, show_spinner=False)
+def submissions(url: str) -> pd.DataFrame:
+    """Every submission: who, when, what, status and reasons (newest first)."""
+    return query.submissions(engine_for(url)[0])
+
+
+@st.cache_data(ttl=TTL_S, show_spinner=False)
+def submitted_runs(url: str) -> pd.DataFrame:
+    """The runs that came in submissions, with their submission's status."""
+    return query.submitted_runs(engine_for(url)[0])
+
+
+@st.cache_data(ttl=TTL_S, show_spinner=False)
 def simulator_versions(url: str, suite: str, tier: str, task_id: str) -> list[str]:
     """Simulator versions the task's finished runs recorded (empty if unregistered here)."""
     try:

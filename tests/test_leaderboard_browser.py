@@ -2,7 +2,9 @@
 
 One loads the headline table of a small database; the other opens an empty database, sees the
 papers' published tables, runs a real smoke sweep (random on classic, about a minute) and sees
-its entry beside them after Refresh.
+its entry beside them after Refresh. The third exports a real sweep as a bundle, submits it to
+an empty database and sees the submission listed with its submitter and status (pending), its
+runs marked as submitted and not pooled.
 
 Needs the Debian packages ``chromium`` and ``chromium-driver`` and the ``selenium`` dev extra;
 it starts the server itself on a free port of 127.0.0.1 and stops it.
@@ -185,4 +187,31 @@ def test_an_empty_database_shows_the_papers_then_a_smoke_run_beside_them(
         wait.until(lambda d: "random · smoke" in tables_html(d))
         html = tables_html(browser)
         assert "2,829 ± 56" in html and "reported" in html and "here" in html
+        assert not browser.find_elements(By.CSS_SELECTOR, '[data-testid="stException"]')
+
+
+def test_an_exported_bundle_submitted_to_an_empty_database_shows_with_its_status(
+    tmp_path: Path, browser: Any
+) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    def cli(*args: str) -> None:
+        done = subprocess.run([sys.executable, "-m", "pomdpbench", *args], cwd=tmp_path,
+                              capture_output=True, text=True, timeout=600, check=False)  # fmt: skip
+        assert done.returncode == 0, done.stderr[-2000:]
+
+    mine = f"sqlite:///{tmp_path / 'mine.db'}"
+    cli("run", "--agent", "random", "--suite", "sanity", "--budget", "smoke", "--db", mine)
+    cli("export", "--agent", "random", "--suite", "sanity", "--out", "random.zip", "--db", mine)
+    board = f"sqlite:///{tmp_path / 'board.db'}"
+    cli("submit", "random.zip", "--db", board, "--submitter", "browser-submitter")
+    with serve(board, tmp_path) as address:
+        browser.get(address)
+        wait = WebDriverWait(browser, 120, poll_frequency=0.5)
+        wait.until(lambda d: "browser-submitter" in tables_html(d))
+        html = tables_html(browser)
+        assert "random" in html and "pending" in html and "submitted" in html
+        text = browser.find_element(By.TAG_NAME, "body").text
+        assert "Submissions" in text and "holds no runs yet" in text  # listed, not pooled
         assert not browser.find_elements(By.CSS_SELECTOR, '[data-testid="stException"]')

@@ -31,6 +31,8 @@ def build_parser() -> argparse.ArgumentParser:
     from pomdpbench.cli import (
         db_cmd,
         diagnose_cmd,
+        export_cmd,
+        import_cmd,
         leaderboard_cmd,
         list_cmd,
         reference_cmd,
@@ -39,6 +41,8 @@ def build_parser() -> argparse.ArgumentParser:
         reported_cmd,
         results_cmd,
         run_cmd,
+        submit_cmd,
+        verify_cmd,
     )
 
     parser = _Parser(
@@ -50,7 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands.required = True
     commands_in_order = (
         list_cmd, run_cmd, results_cmd, report_cmd, leaderboard_cmd, reported_cmd, reference_cmd,
-        render_cmd, diagnose_cmd, db_cmd,
+        render_cmd, diagnose_cmd, db_cmd, export_cmd, submit_cmd, verify_cmd, import_cmd,
     )  # fmt: skip
     for module in commands_in_order:
         module.add_parser(commands)

@@ -1,10 +1,11 @@
 """SQLAlchemy 2.0 models of the results store.
 
-Four kinds of rows: a :class:`Run` (one agent x task x seed under one protocol, with full
+Five kinds of rows: a :class:`Run` (one agent x task x seed under one protocol, with full
 provenance), its :class:`Evaluation` points, and :class:`ReportedResult` rows transcribed from
-papers, kept apart so they never enter statistics that need per-run scores, and the
-:class:`RunLease` that says which sweep owns a run while it trains. Columns use
-portable types only, so the same models work on SQLite and PostgreSQL.
+papers, kept apart so they never enter statistics that need per-run scores, the
+:class:`RunLease` that says which sweep owns a run while it trains, and the
+:class:`Submission` a run came in with when it was not run here (``pomdpbench submit``).
+Columns use portable types only, so the same models work on SQLite and PostgreSQL.
 
 ``SCHEMA_VERSION`` is stored in ``pomdpbench_meta``; bump it with any change to these tables
 and add the step that moves older databases forward, one file in
@@ -21,10 +22,12 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from pomdpbench.record.vocabulary import RunStatus
 
-SCHEMA_VERSION = 2
-"""2: ``runs.protocol_override`` and the ``run_leases`` table (run ownership)."""
+SCHEMA_VERSION = 3
+"""2: ``runs.protocol_override`` and the ``run_leases`` table (run ownership).
+3: the ``submissions`` table and ``runs.submission_id`` (runs that came in a bundle)."""
 RUN_STATUSES = tuple(RunStatus)
 """What ``runs.status`` holds (a plain string column: the enum's values)."""
+SUBMISSION_STATUSES = ("pending", "verified", "rejected")
 
 
 def utcnow() -> datetime:
@@ -101,6 +104,12 @@ class Run(Base):
     started_at: Mapped[datetime | None]
     finished_at: Mapped[datetime | None]
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    submission_id: Mapped[int | None] = mapped_column(
+        ForeignKey("submissions.id", ondelete="CASCADE"), index=True
+    )
+    """The submission this run came in with; None for a run made (or imported) here. Such a
+    run's ``run_key`` is its bundle's key with ``@s<submission id>`` appended, so it never
+    meets a local run of the same identity."""
 
     evaluations: Mapped[list[Evaluation]] = relationship(
         back_populates="run", cascade="all, delete-orphan", order_by="Evaluation.env_step"
@@ -164,3 +173,33 @@ class RunLease(Base):
     acquired_at: Mapped[float]
     """Unix time, like the heartbeat (plain floats compare the same on every backend)."""
     heartbeat_at: Mapped[float]
+
+
+class Submission(Base):
+    """A bundle another party submitted (``pomdpbench submit``), and what checking it found.
+
+    ``pending``: every check of the bundle passed, not yet re-run here; ``verified`` or
+    ``rejected`` by ``pomdpbench verify`` (its evidence and reasons kept). A bundle refused at
+    submission writes nothing, so no row says so. Its runs are kept out of the statistics
+    unless the submission is verified.
+    """
+
+    __tablename__ = "submissions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    bundle_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    """SHA-256 of the bundle's manifest (which holds every file's hash): the same bundle
+    cannot be submitted twice."""
+    submitter: Mapped[str] = mapped_column(String(200))
+    submitted_at: Mapped[datetime] = mapped_column(default=utcnow)
+    agent: Mapped[str] = mapped_column(String(200))
+    agent_version: Mapped[str] = mapped_column(String(64))
+    suite: Mapped[str] = mapped_column(String(64))
+    tier: Mapped[str] = mapped_column(String(16))
+    complete: Mapped[bool]
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    reasons: Mapped[list[str]] = mapped_column(JSON)
+    evidence: Mapped[dict[str, Any]]
+    """What ``pomdpbench verify`` re-ran and measured (empty until then)."""
+    manifest: Mapped[dict[str, Any]]
+    verified_at: Mapped[datetime | None]

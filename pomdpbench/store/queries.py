@@ -19,7 +19,8 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from pomdpbench.record.vocabulary import RunStatus
-from pomdpbench.store.models import Evaluation, Run
+from pomdpbench.store.models import Evaluation, Run, Submission
+from pomdpbench.store.submissions import POOLED
 
 RUN_COLUMNS = (
     Run.id, Run.agent, Run.agent_version, Run.config_hash, Run.task, Run.task_version,
@@ -29,15 +30,18 @@ RUN_COLUMNS = (
 )  # fmt: skip
 """The run columns of a suite table (provenance blobs come from :func:`run_provenance`)."""
 
-SUITE_PROTOCOL = Run.protocol_override.is_(None)
+SUITE_PROTOCOL = Run.protocol_override.is_(None) & POOLED
 """Runs made with ``--eval-every``/``--eval-episodes`` overrides are never pooled with the
-suite's protocol (``pomdpbench results`` lists them, with their override)."""
+suite's protocol (``pomdpbench results`` lists them, with their override); runs of a submission
+enter only once it is verified (:func:`submitted_runs` lists the others)."""
 
 
 def suite_tier_counts(engine: Engine) -> pd.DataFrame:
     """Runs per suite, tier and status: what the leaderboard offers to pick from."""
-    query = select(Run.suite, Run.tier, Run.status, func.count(Run.id).label("runs")).group_by(
-        Run.suite, Run.tier, Run.status
+    query = (
+        select(Run.suite, Run.tier, Run.status, func.count(Run.id).label("runs"))
+        .where(POOLED)
+        .group_by(Run.suite, Run.tier, Run.status)
     )
     with engine.connect() as connection:
         rows = connection.execute(query).all()
@@ -62,7 +66,7 @@ def override_runs(engine: Engine, suite: str, tier: str) -> pd.DataFrame:
     """Runs of ``suite`` in ``tier`` made with a protocol override: shown apart, never pooled."""
     query = (
         select(*RUN_COLUMNS, Run.protocol_override)
-        .where(Run.suite == suite, Run.tier == tier, Run.protocol_override.is_not(None))
+        .where(Run.suite == suite, Run.tier == tier, Run.protocol_override.is_not(None), POOLED)
         .order_by(Run.agent, Run.task, Run.seed, Run.id)
     )
     with engine.connect() as connection:
@@ -126,8 +130,56 @@ def run_provenance(engine: Engine, run_id: int) -> dict[str, Any] | None:
 def recorded_versions(engine: Engine, suite: str, tier: str, task: str, package: str) -> list[str]:
     """The versions of ``package`` that the finished runs of one task recorded."""
     query = select(Run.packages).where(
-        Run.suite == suite, Run.tier == tier, Run.task == task, Run.status == RunStatus.FINISHED
+        Run.suite == suite,
+        Run.tier == tier,
+        Run.task == task,
+        Run.status == RunStatus.FINISHED,
+        POOLED,
     )
     with engine.connect() as connection:
         found = {str((row[0] or {}).get(package, "")) for row in connection.execute(query)}
     return sorted(v for v in found if v and v != "missing")
+
+
+SUBMISSION_COLUMNS = (
+    Submission.id, Submission.submitter, Submission.submitted_at, Submission.agent,
+    Submission.agent_version, Submission.suite, Submission.tier, Submission.status,
+    Submission.complete, Submission.reasons, Submission.verified_at,
+)  # fmt: skip
+
+
+def submissions(engine: Engine) -> pd.DataFrame:
+    """Every submission, newest first: who, when, what, its status and the reasons."""
+    runs = (
+        select(Run.submission_id, func.count(Run.id).label("runs"))
+        .where(Run.submission_id.is_not(None))
+        .group_by(Run.submission_id)
+        .subquery()
+    )
+    query = (
+        select(*SUBMISSION_COLUMNS, func.coalesce(runs.c.runs, 0))
+        .outerjoin(runs, runs.c.submission_id == Submission.id)
+        .order_by(Submission.submitted_at.desc(), Submission.id.desc())
+    )
+    with engine.connect() as connection:
+        rows = connection.execute(query).all()
+    columns = [column.key for column in SUBMISSION_COLUMNS] + ["runs"]
+    frame = pd.DataFrame(rows, columns=columns).rename(columns={"id": "submission"})
+    frame["reasons"] = ["; ".join(r or []) for r in frame["reasons"]]
+    return frame
+
+
+def submitted_runs(engine: Engine) -> pd.DataFrame:
+    """Runs that came in submissions, with who submitted them, when, and the status."""
+    query = (
+        select(Submission.id, Submission.submitter, Submission.submitted_at, Submission.status,
+               Run.agent, Run.agent_version, Run.suite, Run.tier, Run.task, Run.seed,
+               Run.final_score, Run.metric)
+        .join(Submission, Submission.id == Run.submission_id)
+        .order_by(Submission.id, Run.task, Run.seed)
+    )  # fmt: skip
+    columns = ["submission", "submitter", "submitted_at", "status", "agent", "agent_version",
+               "suite", "tier", "task", "seed", "final_score", "metric"]  # fmt: skip
+    with engine.connect() as connection:
+        rows = connection.execute(query).all()
+    return pd.DataFrame(rows, columns=columns)

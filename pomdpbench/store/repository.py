@@ -26,6 +26,7 @@ from pomdpbench.registry.specs import TaskSpec
 from pomdpbench.store import leases
 from pomdpbench.store.database import database_url, open_engine, with_retry
 from pomdpbench.store.models import Evaluation, Run, utcnow
+from pomdpbench.store.submissions import POOLED
 
 WRITE_TIMEOUT_S = 60.0
 
@@ -110,8 +111,12 @@ class Store:
         tier: str | None = None,
         status: str | None = None,
     ) -> list[RunSummary]:
-        """Runs matching every filter given, ordered by suite, agent, task and seed."""
-        query = select(Run)
+        """Runs matching every filter given, ordered by suite, agent, task and seed.
+
+        Runs of a submission not (yet) verified are left out: they were not run here and
+        are shown apart, in the leaderboard's Submissions view.
+        """
+        query = select(Run).where(POOLED)
         for column, value in (
             (Run.suite, suite), (Run.agent, agent), (Run.task, task), (Run.tier, tier),
             (Run.status, status),
