@@ -6,9 +6,11 @@ Mamba state 64 / convolution 8 / expand 2 with the feed-forward, embedding 128, 
 critic heads of 2 x 256; the Transformer at the public launcher's width 512, 4 layers, 8 heads),
 on a batch of two 1000-step trajectories of HalfCheetah's sizes (17-d observations, 6-d
 actions), as RESeL Table 3 measured. Encoders: ``mamba``, ``gru``, ``transformer`` and
-``mlp`` (the Mamba block replaced by a position-wise layer: Table 3's "FC"), and
-``mamba-previous``: ``mamba`` with the project's first CPU scan (``encoders/scan_previous.py``),
-so that a change of the scan is measured before and after in one run.
+``mlp`` (the Mamba block replaced by a position-wise layer: Table 3's "FC"),
+``mamba-previous``: ``mamba`` with the scan it replaced (``encoders/scan_previous.py``), so that
+a change of the scan is measured before and after in one run, and ``mamba-no-scan``: ``mamba``
+with the state-space part of the scan removed (the block keeps its projections, convolution,
+skip and gate: ``out = D u silu(z)``), the floor that no scan, however fast, can go below.
 
 Peak memory: after the timings, each encoder's agent is built again in a child process, makes
 one warm-up update, and the peak memory of its next update above what the process held before
@@ -19,7 +21,7 @@ each reports its median, so drifting machine load hits all alike; ratios are to 
 median. RESeL Table 3 measured Mamba at 25.8 % and FC at 14.4 % of GRU on an RTX 4090.
 
 Usage: python benchmarks/resel_update.py [--repeats 5] [--threads N] [--device cpu|cuda]
-       [--encoders mamba gru transformer mlp mamba-previous] [--no-memory]
+       [--encoders mamba gru transformer mlp mamba-previous mamba-no-scan] [--no-memory]
 """
 
 from __future__ import annotations
@@ -36,7 +38,9 @@ from pathlib import Path
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 from gymnasium import spaces
+from torch import Tensor
 
 import pomdpbench
 from pomdpbench.agents.protocol import AgentContext
@@ -57,18 +61,35 @@ class ReselMLP(Resel):
 
 AGENTS: dict[str, type[Resel]] = {
     "mamba": Resel, "gru": ReselGRU, "transformer": ReselTransformer, "mlp": ReselMLP,
-    "mamba-previous": Resel,
+    "mamba-previous": Resel, "mamba-no-scan": Resel,
 }  # fmt: skip
+
+
+def previous_scan(
+    u: Tensor, dt: Tensor, A: Tensor, B: Tensor, C: Tensor, D: Tensor, z: Tensor, keep: Tensor
+) -> Tensor:
+    """The previous scan with the softplus, skip and gate around it, as the block had them."""
+    return (previous_selective_scan(u, F.softplus(dt), A, B, C, keep) + u * D) * F.silu(z)
+
+
+def no_scan(
+    u: Tensor, dt: Tensor, A: Tensor, B: Tensor, C: Tensor, D: Tensor, z: Tensor, keep: Tensor
+) -> Tensor:
+    """The block without its state-space part: skip and gate only (a floor, not a model)."""
+    return u * D * F.silu(z)
+
+
+SCANS = {"mamba-previous": previous_scan, "mamba-no-scan": no_scan}
 
 
 @contextlib.contextmanager
 def scan_for(kind: str) -> Iterator[None]:
-    """Swap in the first CPU scan while a ``mamba-previous`` agent runs."""
-    if kind != "mamba-previous":
+    """Swap in another scan while a ``mamba-previous`` or ``mamba-no-scan`` agent runs."""
+    if kind not in SCANS:
         yield
         return
     current = mamba_module.selective_scan
-    mamba_module.selective_scan = previous_selective_scan
+    mamba_module.selective_scan = SCANS[kind]
     try:
         yield
     finally:
