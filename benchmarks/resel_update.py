@@ -21,7 +21,8 @@ each reports its median, so drifting machine load hits all alike; ratios are to 
 median. RESeL Table 3 measured Mamba at 25.8 % and FC at 14.4 % of GRU on an RTX 4090.
 
 Usage: python benchmarks/resel_update.py [--repeats 5] [--threads N] [--device cpu|cuda]
-       [--encoders mamba gru transformer mlp mamba-previous mamba-no-scan] [--no-memory]
+       [--preset paper|sanity|smoke] [--no-memory]
+       [--encoders mamba gru transformer mlp mamba-previous mamba-no-scan]
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any, NamedTuple
 
 import numpy as np
 import torch
@@ -43,13 +45,44 @@ from gymnasium import spaces
 from torch import Tensor
 
 import pomdpbench
+from pomdpbench.agents.config import resolve_config
 from pomdpbench.agents.protocol import AgentContext
 from pomdpbench.agents.resel.agent import Resel, ReselGRU, ReselTransformer
 from pomdpbench.agents.resel.encoders import mamba as mamba_module
 from pomdpbench.agents.resel.encoders.scan_previous import previous_selective_scan
 from pomdpbench.registry import get_task
 
-OBS, ACT, STEPS = 17, 6, 1000  # HalfCheetah-v2 observation and action sizes, 1000-step episodes
+
+class Preset(NamedTuple):
+    """Sizes of one benchmark setting: the batch's trajectories and the agent's configuration."""
+
+    obs: int
+    act: int
+    steps: int
+    """Steps per trajectory."""
+    trajectories: int
+    """Trajectories in the buffer (every one is sampled at the paper's sizes)."""
+    config: dict[str, Any]
+
+
+def project_settings(suite: str, task: str, tier: str, steps: int) -> Preset:
+    """RESeL's settings for ``task`` at ``tier`` from ``baselines/resel/<suite>.toml``.
+
+    The buffer gets four ``steps``-long trajectories; a batch takes as many as its size asks.
+    """
+    spec = get_task(task)
+    act = int(spec.action_space.removeprefix("Box(").removesuffix(")"))  # continuous tasks only
+    return Preset(spec.observation_size, act, steps, 4, resolve_config("resel", suite, task, tier))
+
+
+PRESETS = {
+    # HalfCheetah-v2 observation and action sizes, two 1000-step episodes per batch (Table 3).
+    "paper": lambda: Preset(17, 6, 1000, 2, {"batch_size": 2 * 1000 - 1}),
+    # The full sanity budget's Pendulum-V-v0: width 128, state 16, one 200-step episode a batch.
+    "sanity": lambda: project_settings("sanity", "Pendulum-V-v0", "full", 200),
+    # The README's main job (classic suite, smoke tier): width 64, one 1000-step episode a batch.
+    "smoke": lambda: project_settings("classic", "HalfCheetahBLT-V-v0", "smoke", 1000),
+}
 
 
 class ReselMLP(Resel):
@@ -96,23 +129,24 @@ def scan_for(kind: str) -> Iterator[None]:
         mamba_module.selective_scan = current
 
 
-def build(kind: str, device: str) -> Resel:
-    """An agent of ``kind`` whose buffer holds two random 1000-step trajectories."""
+def build(kind: str, device: str, preset: Preset) -> Resel:
+    """An agent of ``kind`` whose buffer holds the preset's random trajectories."""
+    obs, act, steps = preset.obs, preset.act, preset.steps
     ctx = AgentContext(
         task=get_task("Pendulum-F-v0"),  # any spec: the agent reads only the spaces below
-        observation_space=spaces.Box(-np.inf, np.inf, (OBS,), np.float32),
-        action_space=spaces.Box(-1.0, 1.0, (ACT,), np.float32),
+        observation_space=spaces.Box(-np.inf, np.inf, (obs,), np.float32),
+        action_space=spaces.Box(-1.0, 1.0, (act,), np.float32),
         privileged_size=None, seed=0, budget=10_000, tier="custom", device=device,
-        config={"batch_size": 2 * STEPS - 1},
+        config=preset.config,
     )  # fmt: skip
     agent = AGENTS[kind](ctx)
     rng = np.random.default_rng(0)
-    for _ in range(2):
-        for t in range(STEPS):
+    for _ in range(preset.trajectories):
+        for t in range(steps):
             agent.buffer.add(
-                rng.normal(size=OBS).astype(np.float32), rng.uniform(-1, 1, ACT).astype(np.float32),
-                float(rng.normal()), rng.normal(size=OBS).astype(np.float32),
-                terminated=False, truncated=t == STEPS - 1, episode_start=t == 0,
+                rng.normal(size=obs).astype(np.float32), rng.uniform(-1, 1, act).astype(np.float32),
+                float(rng.normal()), rng.normal(size=obs).astype(np.float32),
+                terminated=False, truncated=t == steps - 1, episode_start=t == 0,
             )  # fmt: skip
     return agent
 
@@ -138,7 +172,7 @@ def _status_kib(field: str) -> int:
     raise KeyError(field)
 
 
-def measure_peak(kind: str, device: str) -> float:
+def measure_peak(kind: str, device: str, preset: Preset) -> float:
     """Bytes by which one full update raises the process's peak memory (run in a child).
 
     CPU: the resident-set high-water mark (``VmHWM``) is reset after a warm-up update, and the
@@ -147,7 +181,7 @@ def measure_peak(kind: str, device: str) -> float:
     the system when freed and the resident size follows the live tensors. CUDA: the allocator's
     own peak statistics.
     """
-    agent = build(kind, device)
+    agent = build(kind, device, preset)
     time_update(agent, kind, device)
     if device.startswith("cuda"):
         torch.cuda.synchronize()
@@ -167,6 +201,7 @@ def peak_in_child(kind: str, args: argparse.Namespace) -> float | None:
         return None
     env = {**os.environ, "MALLOC_MMAP_THRESHOLD_": "65536", "MALLOC_TRIM_THRESHOLD_": "0"}
     command = [sys.executable, __file__, "--peak-of", kind, "--device", args.device,
+               "--preset", args.preset,
                "--threads", str(args.threads)]  # fmt: skip
     result = subprocess.run(command, env=env, capture_output=True, text=True, check=True)
     return float(result.stdout.split()[-1])
@@ -177,20 +212,23 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--threads", type=int, default=torch.get_num_threads())
     parser.add_argument("--device", default="cpu")
+    parser.add_argument("--preset", default="paper", choices=list(PRESETS), help="sizes")
     parser.add_argument("--encoders", nargs="+", default=list(AGENTS), choices=list(AGENTS))
     parser.add_argument("--no-memory", action="store_true", help="skip the peak-memory pass")
     parser.add_argument("--peak-of", choices=list(AGENTS), help=argparse.SUPPRESS)  # the child
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
+    preset = PRESETS[args.preset]()
     if args.peak_of:
-        print(measure_peak(args.peak_of, args.device))
+        print(measure_peak(args.peak_of, args.device, preset))
         return
     kinds = list(dict.fromkeys(["gru", *args.encoders]))
     print(
         f"pomdpbench {pomdpbench.__version__}, torch {torch.__version__}, {args.threads} "
-        f"threads, {args.device}; batch: 2 x {STEPS}-step trajectories, obs {OBS}, act {ACT}"
+        f"threads, {args.device}; preset {args.preset}: {preset.steps}-step trajectories, "
+        f"obs {preset.obs}, act {preset.act}, settings {preset.config}"
     )
-    agents = {kind: build(kind, args.device) for kind in kinds}
+    agents = {kind: build(kind, args.device, preset) for kind in kinds}
     for kind in kinds:  # warm-up: first calls allocate and pick kernels
         time_update(agents[kind], kind, args.device)
     times: dict[str, list[float]] = {kind: [] for kind in kinds}
