@@ -90,7 +90,8 @@ def selective_scan(
 
 
 def _gate(y: Tensor, u: Tensor, D: Tensor, z: Tensor) -> Tensor:
-    return torch.addcmul(y, u, D).mul_(F.silu(z))
+    """``(y + D u) silu(z)``, rounded as the unfused layers round it."""
+    return (y + u * D) * F.silu(z)
 
 
 def scan_step(
@@ -244,12 +245,9 @@ class _SelectiveScan(torch.autograd.Function):
     @staticmethod
     def backward(ctx: Any, grad_out: Tensor) -> tuple[Tensor | None, ...]:
         u, dt, A, B, C, D, z, keep, y, *starts = ctx.saved_tensors
-        # The gate: out = (y + D u) * silu(z), silu'(z) = sigmoid(z) (1 + z (1 - sigmoid(z))).
-        sigmoid = torch.sigmoid(z)
-        gy = grad_out * z * sigmoid  # d loss / d y
-        grad_z = (1.0 - sigmoid).mul_(z).add_(1.0).mul_(sigmoid).mul_(grad_out)
-        del sigmoid
-        grad_z.mul_(torch.addcmul(y, u, D))
+        # The gate out = (y + D u) * silu(z), with the kernels autograd uses for the layers.
+        gy = grad_out * F.silu(z)  # d loss / d y
+        grad_z = torch.ops.aten.silu_backward(grad_out * (y + u * D), z)
         grad_D = (gy * u).sum((0, 1))
         delta = F.softplus(dt)
         chunks = _Chunks(u, delta, A, B, C, keep)
@@ -257,5 +255,5 @@ class _SelectiveScan(torch.autograd.Function):
         del chunks
         grad_delta.addcmul_(grad_du, u)
         grad_dt = torch.ops.aten.softplus_backward(grad_delta, dt, 1.0, 20.0)
-        grad_u = grad_du.mul_(delta).addcmul_(gy, D)
+        grad_u = grad_du.mul_(delta).add_(gy * D)
         return grad_u, grad_dt, grad_A, grad_B, grad_C, grad_D, grad_z, None
