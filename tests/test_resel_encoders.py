@@ -16,7 +16,7 @@ from pomdpbench.agents.resel.buffer import pack_rows
 from pomdpbench.agents.resel.encoders import Core, Layout, build_core
 from pomdpbench.agents.resel.encoders import scan as scan_module
 from pomdpbench.agents.resel.encoders.cuda_scan import flushed_scan
-from pomdpbench.agents.resel.encoders.scan import reference_scan, selective_scan
+from pomdpbench.agents.resel.encoders.scan import reference_selective_scan, selective_scan
 from pomdpbench.agents.resel.encoders.scan_previous import previous_selective_scan
 
 KINDS = ["mamba", "gru", "transformer"]
@@ -122,18 +122,27 @@ def test_step_by_step_matches_parallel_forward(kind: str) -> None:
 def scan_inputs(
     dtype: torch.dtype, batch: int = 3, length: int = 23, d_inner: int = 5, n_state: int = 3
 ) -> tuple[tuple[torch.Tensor, ...], torch.Tensor]:
-    """Random scan inputs that need gradients, and reset flags inside and across chunks."""
+    """Random inputs of :func:`selective_scan` needing gradients, resets inside and across chunks.
+
+    ``(u, dt, A, B, C, D, z)``: ``dt`` is before the softplus, spread so that the decay runs
+    from about 0.97 to 0.01 per step.
+    """
     torch.manual_seed(0)
     kw = {"dtype": dtype}
     u = torch.randn(batch, length, d_inner, **kw, requires_grad=True)
-    delta = (torch.rand(batch, length, d_inner, **kw) * 0.5 + 0.01).requires_grad_()
+    dt = (torch.randn(batch, length, d_inner, **kw) * 1.5 - 1.5).requires_grad_()
     A = (-torch.rand(d_inner, n_state, **kw) * 3 - 0.1).requires_grad_()
     B = torch.randn(batch, length, n_state, **kw, requires_grad=True)
     C = torch.randn(batch, length, n_state, **kw, requires_grad=True)
+    D = torch.randn(d_inner, **kw, requires_grad=True)
+    z = torch.randn(batch, length, d_inner, **kw, requires_grad=True)
     keep = torch.ones(batch, length, **kw)
     keep[:, 0] = 0.0
-    keep[0, 4] = keep[1, 8] = keep[2, 17] = keep[0, length - 1] = 0.0
-    return (u, delta, A, B, C), keep
+    keep[0, length - 1] = 0.0
+    for row, t in ((0, 4), (1, 8), (2, 17)):
+        if row < batch and t < length:
+            keep[row, t] = 0.0
+    return (u, dt, A, B, C, D, z), keep
 
 
 @pytest.mark.parametrize(("chunk", "checkpoint"), [(4, 1), (4, 2), (3, 4), (32, 4)])
@@ -148,7 +157,7 @@ def test_chunked_scan_matches_the_step_loop_and_its_gradients(
     monkeypatch.setattr(scan_module, "chunking", lambda *shape: (chunk, checkpoint))
     inputs, keep = scan_inputs(torch.float64)
     fast = selective_scan(*inputs, keep)
-    slow = reference_scan(*inputs, keep)
+    slow = reference_selective_scan(*inputs, keep)
     torch.testing.assert_close(fast, slow, rtol=1e-12, atol=1e-12)
     with torch.no_grad():
         torch.testing.assert_close(selective_scan(*inputs, keep), slow, rtol=1e-12, atol=1e-12)
@@ -158,7 +167,42 @@ def test_chunked_scan_matches_the_step_loop_and_its_gradients(
     for g_fast, g_slow in zip(fast_grads, slow_grads, strict=True):
         torch.testing.assert_close(g_fast, g_slow, rtol=1e-10, atol=1e-10)
     if chunk == 3:  # finite differences once (seconds): the most fragmented layout
-        assert torch.autograd.gradcheck(lambda *args: selective_scan(*args, keep), inputs)
+        assert torch.autograd.gradcheck(
+            lambda *args: selective_scan(*args, keep), inputs, fast_mode=True
+        )
+
+
+def test_the_step_loop_is_the_recurrence_written_out() -> None:
+    """The oracle itself, against the formulas of the module docstring on a 3-step sequence."""
+    (u, dt, A, B, C, D, z), keep = scan_inputs(torch.float64, batch=1, length=3)
+    keep[0, 2] = 0.0  # a reset at the last step
+    with torch.no_grad():
+        out = reference_selective_scan(u, dt, A, B, C, D, z, keep)[0]
+        delta = torch.nn.functional.softplus(dt[0])
+        h = torch.zeros_like(A)
+        for t in range(3):
+            h = keep[0, t] * torch.exp(delta[t, :, None] * A) * h
+            h = h + (delta[t] * u[0, t])[:, None] * B[0, t]
+            expected = ((h * C[0, t]).sum(-1) + D * u[0, t]) * torch.sigmoid(z[0, t]) * z[0, t]
+            torch.testing.assert_close(out[t], expected, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("chunk", [2, 5])
+def test_a_reset_zeroes_the_state(chunk: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """After a reset the scan continues as if the sequence started there, and no gradient
+    reaches anything before it (chunk 2: the reset starts a chunk; 5: it falls inside one)."""
+    monkeypatch.setattr(scan_module, "chunking", lambda *shape: (chunk, 2))
+    (u, dt, A, B, C, D, z), keep = scan_inputs(torch.float64, batch=1, length=16)
+    keep.fill_(1.0)
+    keep[0, 0] = keep[0, 10] = 0.0
+    out = selective_scan(u, dt, A, B, C, D, z, keep)
+    tail = [x[:, 10:] for x in (u, dt)] + [A] + [x[:, 10:] for x in (B, C)] + [D, z[:, 10:]]
+    alone = selective_scan(*tail, torch.ones(1, 6, dtype=torch.float64))
+    torch.testing.assert_close(out[:, 10:], alone, rtol=1e-12, atol=1e-12)
+    grads = torch.autograd.grad(out[:, 10:].sum(), (u, dt, B, C, z))
+    for grad in grads:
+        assert torch.equal(grad[:, :10], torch.zeros_like(grad[:, :10])), "the state leaks"
+        assert grad[:, 10:].abs().sum() > 0
 
 
 def test_chunking_fits_the_buffer_and_saves_a_state_every_64_steps() -> None:
@@ -168,10 +212,13 @@ def test_chunking_fits_the_buffer_and_saves_a_state_every_64_steps() -> None:
 
 
 def test_scan_matches_the_previous_implementation_in_float32() -> None:
-    """The rewritten scan gives the first version's values and gradients (float32, resets)."""
+    """The present scan gives the frozen previous one's values and gradients (float32, resets);
+    the previous one takes the step after the softplus and leaves the skip and gate out."""
     inputs, keep = scan_inputs(torch.float32, batch=3, length=75, d_inner=24, n_state=16)
+    u, dt, A, B, C, D, z = inputs
     new = selective_scan(*inputs, keep)
-    old = previous_selective_scan(*inputs, keep)
+    y = previous_selective_scan(u, torch.nn.functional.softplus(dt), A, B, C, keep)
+    old = (y + u * D) * torch.nn.functional.silu(z)
     torch.testing.assert_close(new, old, rtol=1e-5, atol=1e-5)
     weights = torch.randn_like(new)
     new_grads = torch.autograd.grad((new * weights).sum(), inputs)
@@ -191,22 +238,23 @@ def test_flushing_padding_emulates_resets_for_a_reset_free_kernel() -> None:
     """The mamba-ssm path's trick, checked on the CPU with the reference scan as the kernel."""
     torch.manual_seed(0)
     batch, length, d_inner, n_state = 2, 15, 4, 3
-    u, delta = torch.randn(batch, length, d_inner), torch.rand(batch, length, d_inner) * 0.3
+    u, dt = torch.randn(batch, length, d_inner), torch.randn(batch, length, d_inner) - 2.0
     A = -torch.arange(1.0, n_state + 1).repeat(d_inner, 1)
     B, C = torch.randn(batch, length, n_state), torch.randn(batch, length, n_state)
+    D, z = torch.randn(d_inner), torch.randn(batch, length, d_inner)
     reset = torch.zeros(batch, length, dtype=torch.bool)
     valid = torch.ones_like(reset)
     reset[:, 0] = reset[0, 8] = reset[1, 5] = True
     valid[0, 6:8] = valid[1, 3:5] = False  # padding before each inner reset
 
-    def kernel(u: torch.Tensor, delta: torch.Tensor, A: torch.Tensor, B: torch.Tensor,
-               C: torch.Tensor) -> torch.Tensor:  # fmt: skip
-        t = (u.transpose(1, 2), delta.transpose(1, 2), A, B.transpose(1, 2), C.transpose(1, 2))
-        return reference_scan(*t, torch.ones(u.shape[0], u.shape[2])).transpose(1, 2)
+    def kernel(*args: torch.Tensor) -> torch.Tensor:  # mamba-ssm's layout: (batch, D, length)
+        u, dt, A, B, C, D, z = (x if x.dim() < 3 else x.transpose(1, 2) for x in args)
+        keep = torch.ones(u.shape[0], u.shape[1])
+        return reference_selective_scan(u, dt, A, B, C, D, z, keep).transpose(1, 2)
 
-    flushed = flushed_scan(u, delta, A, B, C, Layout(reset, valid), kernel)
+    flushed = flushed_scan(u, dt, A, B, C, D, z, Layout(reset, valid), kernel)
     assert flushed is not None
-    exact = selective_scan(u, delta, A, B, C, (~reset).float())
+    exact = selective_scan(u, dt, A, B, C, D, z, (~reset).float())
     torch.testing.assert_close(flushed[valid], exact[valid])
     valid[0, 7] = True  # now a trajectory starts right after a valid token: no flush possible
-    assert flushed_scan(u, delta, A, B, C, Layout(reset, valid), kernel) is None
+    assert flushed_scan(u, dt, A, B, C, D, z, Layout(reset, valid), kernel) is None

@@ -84,25 +84,24 @@ class Mamba(nn.Module):
         self.D = nn.Parameter(torch.ones(self.d_inner))
 
     def _ssm_inputs(self, x: Tensor) -> tuple[Tensor, Tensor, Tensor, Tensor]:
+        """Step sizes before the softplus (the scan applies it), A, B and C."""
         dt, B, C = self.x_proj(x).split([self.dt_rank, self.d_state, self.d_state], dim=-1)
-        delta = F.softplus(self.dt_proj(dt))
-        return delta, -torch.exp(self.A_log), B, C
+        return self.dt_proj(dt), -torch.exp(self.A_log), B, C
 
     def forward(self, h: Tensor, layout: Layout) -> Tensor:
         """The whole sequence at once; ``layout`` gives resets and padding."""
         x, z = self.in_proj(h).chunk(2, dim=-1)
-        # Copied so that the gate's saved input does not keep the whole projection alive.
+        # Copied so that the scan's saved gate input does not keep the whole projection alive.
         z = z.contiguous()
         x = x * layout.valid.unsqueeze(-1)
         if self.conv1d is not None:
             x = self._causal_conv(x)
         x = F.silu(x)
-        delta, A, B, C = self._ssm_inputs(x)
-        y = cuda_selective_scan(x, delta, A, B, C, layout)
+        dt, A, B, C = self._ssm_inputs(x)
+        y = cuda_selective_scan(x, dt, A, B, C, self.D, z, layout)
         if y is None:
             keep = (~layout.reset).to(x.dtype)
-            y = selective_scan(x, delta, A, B, C, keep)
-        y = (y + x * self.D) * F.silu(z)
+            y = selective_scan(x, dt, A, B, C, self.D, z, keep)
         out: Tensor = self.out_proj(y)
         return out
 
@@ -144,8 +143,8 @@ class Mamba(nn.Module):
             conv_state = torch.cat([conv_state[..., 1:], x.unsqueeze(-1)], dim=-1)
             x = (conv_state * conv.weight.squeeze(1)).sum(-1) + conv.bias
         x = F.silu(x)
-        delta, A, B, C = self._ssm_inputs(x)
-        ssm, y = scan_step(ssm, x, delta, A, B, C)
+        dt, A, B, C = self._ssm_inputs(x)
+        ssm, y = scan_step(ssm, x, F.softplus(dt), A, B, C)
         y = (y + x * self.D) * F.silu(z)
         return self.out_proj(y), (conv_state, ssm)
 
