@@ -28,6 +28,7 @@ from typing import Any
 from pomdpbench.errors import UnknownIdError
 from pomdpbench.record.job import PROTOCOL_VERSION, JobSpec, schedule
 from pomdpbench.record.scoring import area_under_curve, final_score
+from pomdpbench.record.vocabulary import Tier
 from pomdpbench.registry import TIERS, TaskSpec, get_suite, get_task
 from pomdpbench.submission import schema
 from pomdpbench.submission.bundle import MANIFEST, RUNS_DIR, SUMMARY, SUMMARY_COLUMNS, sha256
@@ -192,10 +193,10 @@ def _check_task(record: dict[str, Any], task: TaskSpec, where: str) -> list[str]
 def _check_protocol(record: dict[str, Any], task: TaskSpec, where: str) -> list[str]:
     tier, budget = record["tier"], record["budget_steps"]
     if tier in TIERS:
-        protocol = task.protocol(tier)
+        protocol = task.protocol(Tier(tier))
         expected = (protocol.budget, protocol.eval_every, protocol.eval_episodes)
     else:  # custom: --steps N, with the schedule `pomdpbench run` derives from N
-        full = task.protocol("full")
+        full = task.protocol(Tier.FULL)
         expected = (budget, max(1, min(full.eval_every, budget // 10)), full.eval_episodes)
     found = (budget, record["eval_every"], record["eval_episodes"])
     reasons = [
@@ -239,7 +240,7 @@ def _check_suite(records: list[dict[str, Any]], manifest: dict[str, Any]) -> lis
     except UnknownIdError as exc:
         return [str(exc)]
     tier = manifest["tier"]
-    seeds = suite.seeds["smoke" if tier == "custom" else tier]
+    seeds = suite.seeds[Tier.SMOKE if tier == Tier.CUSTOM else Tier(tier)]
     seen: dict[tuple[str, int], int] = {}
     for record in records:
         pair = (record["task"], record["seed"])

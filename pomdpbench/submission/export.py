@@ -18,6 +18,7 @@ from typing import Any
 
 import pomdpbench
 from pomdpbench.errors import ConfigError
+from pomdpbench.record.vocabulary import Tier
 from pomdpbench.registry import get_suite
 from pomdpbench.store.provenance import git_state
 from pomdpbench.submission.bundle import FORMAT, FORMAT_VERSION, bundle_files, write_zip
@@ -38,7 +39,7 @@ class Exported:
 def required_pairs(suite_id: str, tier: str) -> list[tuple[str, int]]:
     """Every (task, seed) a complete bundle of the suite and tier holds."""
     suite = get_suite(suite_id)
-    seeds = suite.seeds["smoke" if tier == "custom" else tier]
+    seeds = suite.seeds[Tier.SMOKE if tier == Tier.CUSTOM else Tier(tier)]
     return [(task, seed) for task in suite.tasks for seed in seeds]
 
 
