@@ -29,6 +29,7 @@ def build_parser() -> argparse.ArgumentParser:
     """The full command-line parser."""
     from pomdpbench import __version__
     from pomdpbench.cli import (
+        check_cmd,
         diagnose_cmd,
         leaderboard_cmd,
         list_cmd,
@@ -49,7 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands.required = True
     commands_in_order = (
         list_cmd, run_cmd, results_cmd, report_cmd, leaderboard_cmd, reported_cmd, reference_cmd,
-        render_cmd, diagnose_cmd,
+        render_cmd, diagnose_cmd, check_cmd,
     )  # fmt: skip
     for module in commands_in_order:
         module.add_parser(commands)
