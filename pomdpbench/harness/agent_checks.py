@@ -187,7 +187,7 @@ class _Checker:
                 self._record("spaces", "fail", str(exc))
             if self.results.get("act/observe/update", _NOT_RUN).status != "pass":
                 break
-        if "spaces" not in self.results:
+        if "spaces" not in self.results and any(recorder.seen for _, recorder in self.raw):
             self._record("spaces", *self._spaces())
         for name in CHECKS:
             if name not in self.results:
@@ -260,8 +260,8 @@ class _Checker:
         learned = (
             f"{len(metrics)} updates reported metrics"
             if metrics
-            else "update never reported metrics (nothing learned yet? lower the warm-up with "
-            "--set or raise --steps to check learning)"
+            else "update never reported metrics: if it is still warming up, learning was not "
+            "checked (shorten the warm-up with --set or raise --steps)"
         )
         self._record("act/observe/update", "pass", f"{2 * self.steps} training steps; {learned}")
 
