@@ -67,8 +67,9 @@ class Stepper:
         """Episodes that ended (terminated or truncated) during :meth:`run`."""
         self.metrics: dict[str, float] = {}
         """The last non-empty metrics ``update`` returned."""
-        self.episode_return, self.episode_length = 0.0, 0
-        """Of the episode in progress, or of the one that just ended when ``run`` stopped there."""
+        self.episode_return = 0.0
+        """In evaluation: the return of the episode in progress, or of the one that just ended
+        when ``run`` stopped there (training steps do not add it up: the hot path)."""
         self.action: Any = None
         """The last action stepped (after the guard's conversion)."""
         self.info: dict[str, Any] = {}
@@ -90,12 +91,18 @@ class Stepper:
         self.state = self.agent.initial_state()
         self.prev_action, self.prev_reward, self.episode_start = self.encoder.zero, 0.0, True
         self.priv = info.get("state") if self.privileged else None
-        self.episode_return, self.episode_length = 0.0, 0
+        self.episode_return = 0.0
 
     def agent_input(self) -> AgentInput:
         """What the agent is shown at the current step (for callers that inspect it)."""
-        return AgentInput(self.obs, self.prev_action, self.prev_reward, self.episode_start,
-                          self.priv, self.training)  # fmt: skip
+        return AgentInput(
+            self.obs,
+            self.prev_action,
+            self.prev_reward,
+            self.episode_start,
+            self.priv,
+            self.training,
+        )
 
     def check_actions(self) -> None:
         """Test the Box actions not yet checked (before an evaluation is reported, at the end)."""
@@ -113,7 +120,7 @@ class Stepper:
 
         At an episode end the environment is reset (unseeded) and a new episode begins, unless
         ``stop_at_episode_end``: then the stepper stops right after the final step, with
-        ``episode_return``, ``episode_length`` and ``info`` of that episode. Non-empty metrics
+        ``episode_return`` (evaluation) and ``info`` of that episode. Non-empty metrics
         of ``update`` are appended to ``metrics_log`` when one is given.
         """
         agent, training, deterministic = self.agent, self.training, self.deterministic
@@ -127,12 +134,19 @@ class Stepper:
         block = guard.block if isinstance(guard, BoxGuard) else np.zeros(0)
         shape, ndarray, accept = tuple(getattr(guard, "shape", ())), np.ndarray, guard.accept
         obs, prev_action, prev_reward, start = (
-            self.obs, self.prev_action, self.prev_reward, self.episode_start,
-        )  # fmt: skip
+            self.obs,
+            self.prev_action,
+            self.prev_reward,
+            self.episode_start,
+        )
         priv, state, filled, metrics_seen = self.priv, self.state, self.filled, self.metrics
-        total, length, episodes, info, action, taken = (
-            self.episode_return, self.episode_length, self.episodes, self.info, self.action, 0,
-        )  # fmt: skip
+        total, episodes, info, action, taken = (
+            self.episode_return,
+            self.episodes,
+            self.info,
+            self.action,
+            0,
+        )
         try:
             while taken < steps:
                 inp = _new(AgentInput, (obs, prev_action, prev_reward, start, priv, training))
@@ -151,16 +165,30 @@ class Stepper:
                 reward = float(reward)
                 next_priv = info.get("state") if privileged else None
                 if training:
-                    observe(_new(Transition, (obs, action, reward, next_obs, terminated,
-                                              truncated, start, priv, next_priv)))  # fmt: skip
+                    observe(
+                        _new(
+                            Transition,
+                            (
+                                obs,
+                                action,
+                                reward,
+                                next_obs,
+                                terminated,
+                                truncated,
+                                start,
+                                priv,
+                                next_priv,
+                            ),
+                        )
+                    )
                     metrics = update()
                     if metrics:
                         metrics_seen = metrics
                         if metrics_log is not None:
                             metrics_log.append(metrics)
+                else:
+                    total += reward
                 taken += 1
-                total += reward
-                length += 1
                 if terminated or truncated:
                     episodes += 1
                     if stop_at_episode_end:
@@ -169,24 +197,30 @@ class Stepper:
                     state = agent.initial_state()
                     prev_action, prev_reward, start = zero, 0.0, True
                     priv = info.get("state") if privileged else None
-                    total, length = 0.0, 0
+                    total = 0.0
                 else:
                     obs, priv = next_obs, next_priv
                     prev_action, prev_reward, start = encode(action), reward, False
         finally:
             self.obs, self.prev_action, self.prev_reward, self.episode_start = (
-                obs, prev_action, prev_reward, start,
-            )  # fmt: skip
+                obs,
+                prev_action,
+                prev_reward,
+                start,
+            )
             self.priv, self.state, self.filled, self.metrics = priv, state, filled, metrics_seen
-            self.episode_return, self.episode_length, self.episodes, self.info, self.action = (
-                total, length, episodes, info, action,
-            )  # fmt: skip
+            self.episode_return, self.episodes, self.info, self.action = (
+                total,
+                episodes,
+                info,
+                action,
+            )
             self.steps += taken
         return taken
 
     def run_episode(self, seed: int | None = None) -> tuple[float, int, dict[str, Any]]:
         """Reset, play one whole episode, check its actions; its return, length and last info."""
         self.reset(seed)
-        self.run(1 << 62, stop_at_episode_end=True)
+        length = self.run(1 << 62, stop_at_episode_end=True)
         self.check_actions()
-        return self.episode_return, self.episode_length, self.info
+        return self.episode_return, length, self.info
