@@ -305,8 +305,8 @@ class _Checker:
             return
         raise _Failed(
             "evaluation isolation",
-            f"training after an evaluation depends on what it "
-            f"saw ({difference}): learn only from observe(), never from act() with "
+            f"training after an evaluation depends on what it saw (without an evaluation vs "
+            f"after one, {difference}): learn only from observe(), never from act() with "
             "inp.training False, and keep the episode's memory in the state act "
             "returns",
         )
