@@ -19,6 +19,7 @@ from pomdpbench.agents.protocol import AgentContext, AgentInput, Transition  # n
 from pomdpbench.agents.registry import build_agent, get_agent_spec  # noqa: E402
 from pomdpbench.errors import ConfigError  # noqa: E402
 from pomdpbench.harness.actions import ActionEncoder  # noqa: E402
+from pomdpbench.harness.stepper import Stepper  # noqa: E402
 from pomdpbench.registry import get_task, make_env  # noqa: E402
 
 TINY = {
@@ -45,40 +46,26 @@ def build(name: str, seed: int = 0, **config: Any) -> tuple[Any, gymnasium.Env[A
 
 
 def drive(agent: Any, env: gymnasium.Env[Any, Any], steps: int, seed: int = 0) -> list[Any]:
-    """The harness's order of calls for ``steps`` training steps: act, step, observe, update."""
-    encoder = ActionEncoder(env.action_space)
-    obs, _ = env.reset(seed=seed)
-    state, prev_a, prev_r, start = agent.initial_state(), encoder.zero, 0.0, True
+    """``steps`` training steps through the harness's own stepper; the actions taken."""
+    stepper = Stepper(agent, env, training=True)
+    stepper.reset(seed)
     actions = []
     for _ in range(steps):
-        action, state = agent.act(AgentInput(obs, prev_a, prev_r, start, None, True), state, False)
-        actions.append(action)
-        next_obs, reward, term, trunc, _ = env.step(action)
-        agent.observe(
-            Transition(obs, action, float(reward), next_obs, term, trunc, start, None, None)
-        )
-        agent.update()
-        if term or trunc:
-            obs, _ = env.reset()
-            state, prev_a, prev_r, start = agent.initial_state(), encoder.zero, 0.0, True
-        else:
-            obs, prev_a, prev_r, start = next_obs, encoder.encode(action), float(reward), False
+        stepper.run(1)
+        actions.append(stepper.action)
     return actions
 
 
 def evaluate(agent: Any, env: gymnasium.Env[Any, Any], steps: int) -> tuple[list[Any], Any]:
-    encoder = ActionEncoder(env.action_space)
-    obs, _ = env.reset(seed=123)
-    state, start, actions = agent.initial_state(), True, []
-    for _ in range(steps):
-        inp = AgentInput(obs, encoder.zero, 0.0, start, None, False)
-        action, state = agent.act(inp, state, True)
-        actions.append(action)
-        obs, _, term, trunc, _ = env.step(action)
-        start = False
-        if term or trunc:
+    """Up to ``steps`` evaluation steps of one episode; the actions and the recurrent state."""
+    stepper = Stepper(agent, env, training=False, deterministic=True)
+    stepper.reset(123)
+    actions = []
+    while len(actions) < steps and stepper.run(1, stop_at_episode_end=True):
+        actions.append(stepper.action)
+        if stepper.episodes:
             break
-    return actions, state
+    return actions, stepper.state
 
 
 @pytest.mark.parametrize("name", ["PPO", "RecurrentPPO", "SAC"])

@@ -1,10 +1,11 @@
-"""Every shipped agent honours the protocol when the harness drives it (Gymnasium's check_env
-idea, over the whole registry).
+"""Every shipped agent passes ``pomdpbench check-agent`` (Gymnasium's check_env idea, over the
+whole registry).
 
-The harness's own training loop (``pomdpbench.harness.loop._train``), evaluation and
-checkpoint functions drive each agent on a Box task and on a Discrete task with a privileged
-state: it must act, learn (finite metrics), reset its memory at episode starts, save and load
-so that the restored agent acts the same and keeps training exactly as the original.
+The very checks of the command (:func:`pomdpbench.harness.agent_checks.run_checks`, on the
+harness's own stepper) drive each agent on a Box task and on a Discrete task with a privileged
+state: its actions are of the space, it learns (finite metrics), is deterministic under a
+seed, does not learn from evaluations, resets its memory at episode starts, and saves and
+loads so that the restored agent keeps training exactly as the original.
 
 Each registered agent needs an entry in ``SMALL``: a configuration small enough to update
 within a hundred steps. The test fails for an agent without one, so a new agent cannot be
@@ -13,26 +14,21 @@ registered untested.
 
 from __future__ import annotations
 
-import time
-from dataclasses import replace
-from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pytest
 
 import pomdpbench
 from pomdpbench.agents import list_agents
-from pomdpbench.agents.config import agent_config, agent_config_path, resolve_run_config
+from pomdpbench.agents.config import (
+    agent_config,
+    agent_config_path,
+    resolve_run_config,
+)
 from pomdpbench.agents.protocol import Configurable
 from pomdpbench.agents.registry import AgentKind, get_agent_spec, load_factory
-from pomdpbench.harness import events as ev
-from pomdpbench.harness.actions import ActionEncoder
-from pomdpbench.harness.checkpoint import HarnessState, load_checkpoint, save_checkpoint
-from pomdpbench.harness.evaluation import EvalResult, evaluate
+from pomdpbench.harness.agent_checks import CHECKS, run_checks
 from pomdpbench.harness.job import JobSpec
-from pomdpbench.harness.loop import _train, build_run
-from pomdpbench.harness.seeding import seed_everything
 from pomdpbench.registry import TIERS
 
 SMALL: dict[str, dict[str, Any]] = {
@@ -83,10 +79,11 @@ for _spec in list_agents():
             del _small["memory_length"]
         SMALL[_spec.id] = _small
 # Box and Discrete actions, both with a privileged state, both with short episodes (75 and 11
-# steps): each stretch ends an episode, which RESeL needs before it learns from whole episodes.
+# steps): the two stretches end an episode, which RESeL needs before it learns from whole
+# episodes. The command's defaults (pomdpbench.cli.check_cmd.DEFAULT_TASKS) are the same.
 TASKS = ("Wind-v0", "TMazePassive-10-v0")
-STEPS = 80
-"""Steps of each of the two stretches of training."""
+STEPS = 60
+"""Steps of each of the check's two training stretches (the round trip's third is half)."""
 
 
 def shipped() -> list[str]:
@@ -98,29 +95,12 @@ def test_every_shipped_agent_has_a_contract_configuration() -> None:
 
 
 def job_for(agent_id: str, task_id: str) -> JobSpec:
-    """Two stretches of training; the evaluation at step 0 is skipped (marked as stored)."""
-    spec, steps = get_agent_spec(agent_id), STEPS
+    """The agent on the task with its small configuration."""
+    spec = get_agent_spec(agent_id)
     return JobSpec(
         agent=agent_id, agent_version=spec.version, agent_entry_point=spec.entry_point,
-        task=task_id, suite="test", tier="custom", seed=0, budget=2 * steps, eval_every=steps,
-        eval_episodes=1, config=dict(SMALL[agent_id]), known_eval_steps=(0,),
-    )  # fmt: skip
-
-
-def train(job: JobSpec, run: tuple[Any, Any, Any], state: HarnessState) -> list[ev.Event]:
-    """The harness's training loop on an agent built here, from ``state`` to ``job.budget``."""
-    events: list[ev.Event] = []
-    seed_everything(job.seed + state.env_step)
-    deterministic = pomdpbench.get_task(job.task).deterministic_eval
-    _train(job, deterministic, *run, state, events.append, None, time.perf_counter())
-    return events
-
-
-def evaluation(agent: Any, run: tuple[Any, Any, Any], eval_index: int) -> EvalResult:
-    env = run[2]
-    return evaluate(
-        agent, env, env_step=0, episodes=1, seed=0, eval_index=eval_index, deterministic=True,
-        encoder=ActionEncoder(env.action_space), privileged=bool(agent.wants_privileged),
+        task=task_id, suite="test", tier="custom", seed=0, budget=2 * STEPS, eval_every=STEPS,
+        eval_episodes=1, config=dict(SMALL[agent_id]),
     )  # fmt: skip
 
 
@@ -131,42 +111,15 @@ def refusal(agent_id: str, task_id: str) -> str | None:
 
 @pytest.mark.parametrize("task_id", TASKS)
 @pytest.mark.parametrize("agent_id", sorted(SMALL))
-def test_agent_acts_learns_resets_and_round_trips(
-    agent_id: str, task_id: str, tmp_path: Path
-) -> None:
+def test_agent_passes_check_agent(agent_id: str, task_id: str) -> None:
     if refusal(agent_id, task_id):
         pytest.skip("the agent refuses this task before any run (tested in its own tests)")
-    job = job_for(agent_id, task_id)
-    steps = STEPS
-    run = build_run(job)  # built for the whole budget: buffers are sized from it
-    agent = run[0]
-    events = train(replace(job, budget=steps), run, state := HarnessState())
-    assert isinstance(events[-1], ev.Finished) and events[-1].env_steps == steps
-
-    if agent_id != "random":  # random acts from its own generator, which evaluation advances
-        # memory resets at episode starts: an episode gives the same return whatever came before
-        first = evaluation(agent, run, eval_index=7)
-        evaluation(agent, run, eval_index=8)
-        assert evaluation(agent, run, eval_index=7) == first
-
-    folder = save_checkpoint(tmp_path, agent, state)
-    restored_run = build_run(job)
-    restored_state = load_checkpoint(folder, restored_run[0])
-    if agent_id != "random":  # the restored agent acts as the original
-        assert evaluation(restored_run[0], restored_run, eval_index=7) == first
-
-    # training continues exactly as the original would (the evaluation at `steps` is stored)
-    job = replace(job, known_eval_steps=(0, steps))
-    continued, resumed = train(job, run, state), train(job, restored_run, restored_state)
-    evaluated = [(e.result, e.train_metrics) for e in continued if isinstance(e, ev.Evaluated)]
-    assert evaluated == [
-        (e.result, e.train_metrics) for e in resumed if isinstance(e, ev.Evaluated)
-    ]
-    assert evaluated and evaluated[-1][0].env_step == 2 * steps
-    metrics = [e.train_metrics for e in events + continued if isinstance(e, ev.Evaluated)]
+    results = {result.name: result for result in run_checks(job_for(agent_id, task_id), STEPS)}
+    assert set(results) == set(CHECKS)
+    failed = [result.line() for result in results.values() if result.status != "pass"]
+    assert not failed, "\n".join(failed)
     if agent_id != "random":
-        assert any(metrics), "the agent never reported an update"
-        assert all(np.isfinite(v) for m in metrics for v in m.values())
+        assert "updates reported metrics" in results["act/observe/update"].reason
 
 
 @pytest.mark.parametrize("agent_id", sorted(SMALL))

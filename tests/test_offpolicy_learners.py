@@ -16,6 +16,7 @@ from pomdpbench.agents import AgentContext, Transition
 from pomdpbench.agents.registry import build_agent, get_agent_spec
 from pomdpbench.errors import ConfigError
 from pomdpbench.harness.loop import privileged_size
+from pomdpbench.harness.stepper import Stepper
 from pomdpbench.sweep import SweepRequest, plan
 
 TINY = {"hidden_sizes": [8], "batch_size": 4, "learning_starts": 0, "metrics_every": 1,
@@ -181,26 +182,9 @@ def test_training_inputs_rebuild_what_the_policy_acted_on(agent_id: str) -> None
         return x, z_mean
 
     agent.memory.act_input = recording
-    from pomdpbench.agents import AgentInput
-    from pomdpbench.harness.actions import ActionEncoder
-
-    encoder = ActionEncoder(env.action_space)
+    stepper = Stepper(agent, env, training=True, updates=False)
     for episode in range(4):  # random actions (warm-up): some steps lag and are penalized
-        obs, info = env.reset(seed=episode)
-        state, prev, reward, start, done = agent.initial_state(), encoder.zero, 0.0, True, False
-        while not done:
-            priv = info.get("state") if agent.wants_privileged else None
-            action, state = agent.act(AgentInput(obs, prev, reward, start, priv), state, False)
-            next_obs, reward, terminated, truncated, info = env.step(action)
-            next_priv = info.get("state") if agent.wants_privileged else None
-            agent.observe(Transition(obs, action, float(reward), next_obs, terminated, truncated,
-                                     start, priv, next_priv))  # fmt: skip
-            obs, prev, start, done = (
-                next_obs,
-                encoder.encode(action),
-                False,
-                terminated or truncated,
-            )
+        stepper.run_episode(seed=episode)
     assert any(agent.buffer.prev_reward[: agent.buffer.size] != 0)
     with torch.no_grad():
         batch = agent.memory.batch(agent.buffer, 32)

@@ -23,6 +23,7 @@ from pomdpbench.agents.ppo.zoo import PPORS
 from pomdpbench.agents.registry import build_agent, get_agent_spec
 from pomdpbench.errors import ConfigError
 from pomdpbench.harness.actions import ActionEncoder
+from pomdpbench.harness.stepper import Stepper
 
 TINY = {"rollout_steps": 24, "minibatch_size": 8, "epochs": 1, "hidden_sizes": [8],
         "gru_size": 4, "embedding_size": 4, "sequence_length": 6}  # fmt: skip
@@ -93,21 +94,17 @@ def test_chunks_never_cross_an_episode_start() -> None:
 
 
 class Driver:
-    """The harness's loop, resumable across calls so a rollout can start mid-episode; records
-    what the model saw when acting."""
+    """The harness's own stepper observing without updating (so a test can inspect the full
+    rollout), resumable across calls so a rollout can start mid-episode; records what the
+    model saw when acting."""
 
     def __init__(self, agent: Any, env: Any) -> None:
-        self.agent, self.env, self.encoder = agent, env, ActionEncoder(env.action_space)
-        self.obs, _ = env.reset(seed=0)
-        self.start_episode()
-
-    def start_episode(self) -> None:
-        self.state, self.prev, self.reward = self.agent.initial_state(), self.encoder.zero, 0.0
-        self.start = True
+        self.agent, self.stepper = agent, Stepper(agent, env, training=True, updates=False)
+        self.stepper.reset(0)
 
     def run(self, steps: int, cut_at: int | None = None) -> list[dict[str, Any]]:
         """``cut_at`` starts a new episode without ending the old one (as a resume does)."""
-        agent, env, seen = self.agent, self.env, []
+        agent, seen = self.agent, []
         original = agent.model.act
 
         def recording_act(obs: Any, prev: Any, state: Any, normalize: Any) -> Any:
@@ -116,24 +113,12 @@ class Driver:
             return acted
 
         agent.model.act = recording_act
-        for t in range(steps):
-            if t == cut_at:
-                self.obs, _ = env.reset(seed=1)
-                self.start_episode()
-            inp = AgentInput(self.obs, self.prev, self.reward, self.start, None)
-            action, self.state = agent.act(inp, self.state, False)
-            next_obs, r, term, trunc, _ = env.step(action)
-            agent.observe(
-                Transition(
-                    self.obs, action, float(r), next_obs, term, trunc, self.start, None, None
-                )
-            )
-            if term or trunc:
-                self.obs, _ = env.reset()
-                self.start_episode()
-            else:
-                self.obs, self.prev, self.reward = next_obs, self.encoder.encode(action), float(r)
-                self.start = False
+        if cut_at is None:
+            self.stepper.run(steps)
+        else:
+            self.stepper.run(cut_at)
+            self.stepper.reset(1)
+            self.stepper.run(steps - cut_at)
         agent.model.act = original
         return seen
 

@@ -9,11 +9,11 @@ import numpy as np
 import pytest
 import torch
 
-from pomdpbench.agents.protocol import AgentContext, AgentInput, Transition
+from pomdpbench.agents.protocol import AgentContext, AgentInput
 from pomdpbench.agents.registry import build_agent, get_agent_spec
 from pomdpbench.agents.resel.optim import ENCODER_GROUP, OTHER_GROUP
 from pomdpbench.errors import ConfigError
-from pomdpbench.harness.actions import ActionEncoder
+from pomdpbench.harness.stepper import Stepper
 from pomdpbench.registry import get_task, make_env
 from pomdpbench.sweep.plan import SweepRequest, plan
 
@@ -41,42 +41,18 @@ def make_agent(agent_id: str, task: str, **config: Any) -> Any:
     return build_agent(get_agent_spec(agent_id), ctx)
 
 
-class Driver:
-    """Drives an agent like the harness's training loop, across several ``run`` calls."""
-
-    def __init__(self, agent: Any, task: str, seed: int = 0) -> None:
-        self.agent, self.env = agent, make_env(task)
-        self.encoder = ActionEncoder(self.env.action_space)
-        self.obs, _ = self.env.reset(seed=seed)
-        self._restart()
-
-    def _restart(self) -> None:
-        self.state, self.prev_action = self.agent.initial_state(), self.encoder.zero
-        self.prev_reward, self.start = 0.0, True
-
-    def run(self, steps: int) -> list[dict[str, float]]:
-        """Take ``steps`` training steps; return the non-empty metrics."""
-        agent, metrics = self.agent, []
-        for _ in range(steps):
-            inp = AgentInput(self.obs, self.prev_action, self.prev_reward, self.start, None)
-            action, self.state = agent.act(inp, self.state, False)
-            next_obs, reward, terminated, truncated, _ = self.env.step(action)
-            agent.observe(Transition(self.obs, action, float(reward), next_obs, terminated,
-                                     truncated, self.start, None, None))  # fmt: skip
-            if m := agent.update():
-                metrics.append(m)
-            if terminated or truncated:
-                self.obs, _ = self.env.reset()
-                self._restart()
-            else:
-                self.obs, self.start = next_obs, False
-                self.prev_action, self.prev_reward = self.encoder.encode(action), float(reward)
-        return metrics
+def driver(agent: Any, task: str, seed: int = 0) -> Stepper:
+    """The harness's own stepper on a fresh environment: training steps across ``run`` calls."""
+    stepper = Stepper(agent, make_env(task), training=True)
+    stepper.reset(seed)
+    return stepper
 
 
 def run_steps(agent: Any, task: str, steps: int) -> list[dict[str, float]]:
-    """Train ``agent`` for ``steps`` steps from a fresh environment."""
-    return Driver(agent, task).run(steps)
+    """Train ``agent`` for ``steps`` steps from a fresh environment; the non-empty metrics."""
+    metrics: list[dict[str, float]] = []
+    driver(agent, task).run(steps, metrics_log=metrics)
+    return metrics
 
 
 @pytest.mark.parametrize("agent_id", AGENTS)
@@ -120,12 +96,12 @@ def test_acts_and_learns_through_the_protocol(agent_id: str, task: str) -> None:
 
 def test_warm_up_finishes_the_episode_in_progress() -> None:
     agent = make_agent("resel", "Pendulum-V-v0", learning_starts=50)
-    driver = Driver(agent, "Pendulum-V-v0")
-    driver.run(199)
+    stepper = driver(agent, "Pendulum-V-v0")
+    stepper.run(199)
     assert agent.warming_up and agent.updates == 0  # Pendulum episodes last 200 steps
-    driver.run(1)
+    stepper.run(1)
     assert not agent.warming_up and agent.updates == 1  # learning starts right after it
-    driver.run(1)
+    stepper.run(1)
     assert agent.updates == 2
 
 

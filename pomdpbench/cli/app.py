@@ -29,6 +29,7 @@ def build_parser() -> argparse.ArgumentParser:
     """The full command-line parser."""
     from pomdpbench import __version__
     from pomdpbench.cli import (
+        check_cmd,
         db_cmd,
         diagnose_cmd,
         export_cmd,
@@ -55,6 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands_in_order = (
         list_cmd, run_cmd, results_cmd, report_cmd, leaderboard_cmd, reported_cmd, reference_cmd,
         render_cmd, diagnose_cmd, db_cmd, export_cmd, submit_cmd, verify_cmd, import_cmd,
+        check_cmd,
     )  # fmt: skip
     for module in commands_in_order:
         module.add_parser(commands)

@@ -11,7 +11,6 @@ from typing import Any
 import torch
 
 from pomdpbench.agents.config import parse_overrides
-from pomdpbench.agents.protocol import AgentInput, Transition
 from pomdpbench.agents.registry import get_agent_spec, load_factory
 from pomdpbench.diagnostics.action_variation import (
     PAPER_PAIRS,
@@ -20,8 +19,8 @@ from pomdpbench.diagnostics.action_variation import (
     write_outputs,
 )
 from pomdpbench.errors import ConfigError
-from pomdpbench.harness.actions import ActionEncoder
 from pomdpbench.harness.loop import build_run
+from pomdpbench.harness.stepper import Stepper
 from pomdpbench.sweep.plan import SweepRequest, plan
 
 
@@ -40,23 +39,11 @@ def parse_pairs(items: list[str] | None) -> list[tuple[float, float]]:
 
 
 def train(agent: Any, env: Any, steps: int, seed: int) -> None:
-    """The harness's acting and learning loop, without evaluations or storage."""
-    encoder = ActionEncoder(env.action_space)
-    obs, _ = env.reset(seed=seed)
-    state, prev_action, prev_reward, start = agent.initial_state(), encoder.zero, 0.0, True
-    for _ in range(steps):
-        action, state = agent.act(AgentInput(obs, prev_action, prev_reward, start, None), state,
-                                  False)  # fmt: skip
-        next_obs, reward, terminated, truncated, _ = env.step(action)
-        agent.observe(Transition(obs, action, float(reward), next_obs, terminated, truncated,
-                                 start, None, None))  # fmt: skip
-        agent.update()
-        if terminated or truncated:
-            obs, _ = env.reset()
-            state, prev_action, prev_reward, start = agent.initial_state(), encoder.zero, 0.0, True
-        else:
-            obs, prev_action, prev_reward = next_obs, encoder.encode(action), float(reward)
-            start = False
+    """The harness's acting and learning steps, without evaluations or storage."""
+    stepper = Stepper(agent, env, training=True)
+    stepper.reset(seed)
+    stepper.run(steps)
+    stepper.check_actions()
 
 
 def run(args: argparse.Namespace) -> int:

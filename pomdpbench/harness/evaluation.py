@@ -13,9 +13,10 @@ from typing import Any
 import gymnasium
 import numpy as np
 
-from pomdpbench.agents.protocol import Agent, AgentInput
+from pomdpbench.agents.protocol import Agent
 from pomdpbench.harness.actions import ActionEncoder
 from pomdpbench.harness.seeding import eval_episode_seed
+from pomdpbench.harness.stepper import Stepper
 from pomdpbench.harness.validation import action_guard
 
 
@@ -74,38 +75,11 @@ def evaluate(
     lengths: list[int] = []
     successes: list[bool] = []
     has_success = True
-    act = agent.act
     guard = action_guard(env.action_space, where=f" of the evaluation after {env_step} steps")
-    accept = guard.accept
+    stepper = Stepper(agent, env, training=False, deterministic=deterministic, encoder=encoder,
+                      privileged=privileged, guard=guard)  # fmt: skip
     for episode in range(episodes):
-        obs, info = env.reset(seed=eval_episode_seed(seed, eval_index, episode))
-        state = agent.initial_state()
-        prev_action = encoder.zero
-        prev_reward = 0.0
-        episode_start = True
-        total = 0.0
-        length = 0
-        while True:
-            inp = AgentInput(
-                obs,
-                prev_action,
-                prev_reward,
-                episode_start,
-                info.get("state") if privileged else None,
-                False,  # training
-            )
-            action, state = act(inp, state, deterministic)
-            action = accept(action)
-            obs, reward, terminated, truncated, info = env.step(action)
-            reward = float(reward)
-            total += reward
-            length += 1
-            if terminated or truncated:
-                break
-            prev_action = encoder.encode(action)
-            prev_reward = reward
-            episode_start = False
-        guard.check()
+        total, length, info = stepper.run_episode(eval_episode_seed(seed, eval_index, episode))
         returns.append(total)
         lengths.append(length)
         if "success" in info:

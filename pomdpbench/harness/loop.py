@@ -6,8 +6,9 @@ update. Evaluation runs at step 0, after every ``eval_every`` steps and at the e
 budget, on a separate environment. Time limits are truncations: the agent sees
 ``truncated=True`` and bootstraps through it.
 
-The loop is the hot path of every run, so per step it does only what the protocol needs:
-two small tuples, one action encoding, a counter check.
+The steps themselves are taken by :class:`pomdpbench.harness.stepper.Stepper` (the one place
+that builds what an agent sees), in stretches that end at the next evaluation or heartbeat;
+this module owns the schedule around them: evaluations, checkpoints, progress, signals.
 """
 
 from __future__ import annotations
@@ -21,13 +22,11 @@ from types import FrameType
 from typing import Any
 
 import gymnasium
-import numpy as np
 import torch
 
-from pomdpbench.agents.protocol import Agent, AgentContext, AgentInput, Transition
+from pomdpbench.agents.protocol import Agent, AgentContext
 from pomdpbench.agents.registry import build_agent, get_agent_spec
 from pomdpbench.harness import events as ev
-from pomdpbench.harness.actions import ActionEncoder
 from pomdpbench.harness.checkpoint import (
     HarnessState,
     latest_checkpoint,
@@ -42,7 +41,8 @@ from pomdpbench.harness.seeding import (
     seed_everything,
     set_rng_state,
 )
-from pomdpbench.harness.validation import BLOCK, BoxGuard, action_guard, check_finite_returns
+from pomdpbench.harness.stepper import Stepper
+from pomdpbench.harness.validation import check_finite_returns
 from pomdpbench.record.vocabulary import RunStatus
 from pomdpbench.registry import get_task, make_env
 
@@ -125,22 +125,13 @@ def _train(
     run_dir: Path | None,
     started: float,
 ) -> None:
-    encoder = ActionEncoder(env.action_space)
-    guard = action_guard(env.action_space, first_step=state.env_step)
-    privileged = bool(agent.wants_privileged)
+    stepper = Stepper(agent, env, training=True, first_step=state.env_step)
+    encoder, privileged = stepper.encoder, stepper.privileged
     known = set(job.known_eval_steps)
     schedule = set(job.eval_schedule)
-    act, observe, update, step, accept = (
-        agent.act,
-        agent.observe,
-        agent.update,
-        env.step,
-        guard.accept,
-    )
     wall_before = state.wall_time_s
     last_checkpoint = time.perf_counter()
     last_beat, beat_step = time.perf_counter(), state.env_step
-    train_metrics: dict[str, float] = {}
 
     def run_eval(may_checkpoint: bool = True) -> None:
         nonlocal last_checkpoint
@@ -162,7 +153,7 @@ def _train(
             )  # fmt: skip
             check_finite_returns(result.returns, state.env_step)
             wall = wall_before + time.perf_counter() - started
-            sink(ev.Evaluated(job.run_key, result, wall, dict(train_metrics)))
+            sink(ev.Evaluated(job.run_key, result, wall, dict(stepper.metrics)))
         state.eval_index = job.eval_index(state.env_step) + 1
 
     if state.env_step == 0:
@@ -171,56 +162,22 @@ def _train(
         obs, info = env.reset(seed=resume_env_seed(job.seed, state.env_step))
     if state.env_step in schedule and state.env_step not in known:
         run_eval(may_checkpoint=False)  # the first evaluation, or the one a resume starts at
-    budget, encode, zero, new = job.budget, encoder.encode, encoder.zero, tuple.__new__
-    env_step = state.env_step  # a local counter: this loop runs billions of times in a sweep
+    stepper.begin(obs, info)
+    budget, first_step, episodes = job.budget, state.env_step, state.episodes
+    env_step = first_step
     next_eval = min(budget, (env_step // job.eval_every + 1) * job.eval_every)
-    agent_state = agent.initial_state()
-    prev_action, prev_reward, episode_start = zero, 0.0, True
-    priv = info.get("state") if privileged else None
-    # Box actions: BoxGuard.accept inlined with a local row counter (a method call per step
-    # would cost more than the check itself); other spaces call accept.
-    box = isinstance(guard, BoxGuard)
-    block = guard.block if isinstance(guard, BoxGuard) else np.zeros(0)
-    shape, filled, ndarray = tuple(getattr(guard, "shape", ())), 0, np.ndarray
 
     with _sigterm_as_interrupt():
         try:
             while env_step < budget:
-                # tuple.__new__ builds the NamedTuples without their Python-level __new__.
-                inp = new(AgentInput, (obs, prev_action, prev_reward, episode_start, priv, True))
-                action, agent_state = act(inp, agent_state, False)
-                if box:
-                    if type(action) is not ndarray or action.shape != shape:
-                        action = guard.convert(action, filled)  # type: ignore[union-attr]
-                    block[filled] = action
-                    filled += 1
-                    if filled == BLOCK:
-                        guard.check(filled)
-                        filled = 0
-                else:
-                    action = accept(action)
-                next_obs, reward, terminated, truncated, info = step(action)
-                reward = float(reward)
-                next_priv = info.get("state") if privileged else None
-                observe(new(Transition, (obs, action, reward, next_obs, terminated, truncated,
-                                         episode_start, priv, next_priv)))  # fmt: skip
-                metrics = update()
-                if metrics:
-                    train_metrics = metrics
-                env_step += 1
-                if terminated or truncated:
-                    state.episodes += 1
-                    obs, info = env.reset()
-                    agent_state = agent.initial_state()
-                    prev_action, prev_reward, episode_start = zero, 0.0, True
-                    priv = info.get("state") if privileged else None
-                else:
-                    obs, priv = next_obs, next_priv
-                    prev_action, prev_reward, episode_start = encode(action), reward, False
+                # in stretches that end at the next evaluation or the next multiple of 256
+                # steps, where the heartbeat is due
+                stretch_end = min(next_eval, (env_step | 255) + 1)
+                stepper.run(stretch_end - env_step)
+                env_step = first_step + stepper.steps
                 if env_step == next_eval:
-                    guard.check(filled)  # no evaluation is reported after an invalid action
-                    filled = 0
-                    state.env_step = env_step
+                    stepper.check_actions()  # no evaluation is reported after an invalid action
+                    state.env_step, state.episodes = env_step, episodes + stepper.episodes
                     run_eval()
                     next_eval = min(budget, next_eval + job.eval_every)
                 if not env_step & 255:
@@ -230,8 +187,9 @@ def _train(
                         sink(ev.Progress(job.run_key, env_step, rate))
                         last_beat, beat_step = now, env_step
         finally:
-            state.env_step = env_step
-            guard.check(filled)  # an invalid action explains a failure better than its effect
+            state.env_step = first_step + stepper.steps
+            state.episodes = episodes + stepper.episodes
+            stepper.check_actions()  # an invalid action explains a failure better than its effect
 
     state.wall_time_s = wall_before + time.perf_counter() - started
     sink(ev.Finished(job.run_key, state.env_step, state.wall_time_s))
