@@ -82,6 +82,8 @@ class OffPolicyAgent:
 
     # ----------------------------------------------------- learner-specific
     critic: nn.Module
+    actor_opt: torch.optim.Optimizer
+    critic_opt: torch.optim.Optimizer
 
     def _build(self) -> None:
         raise NotImplementedError
