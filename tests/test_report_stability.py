@@ -94,3 +94,30 @@ def test_a_report_without_any_training_metrics_says_so(cli: Any, tmp_path: Path)
     text = (out / "report.md").read_text()
     assert "stability/<task>/gradient_norm.png was not drawn" in text
     assert pd.read_csv(out / "stability.csv").empty
+
+
+@pytest.mark.slow
+def test_real_runs_report_their_gradient_norms_and_value_losses(cli: Any, tmp_path: Path) -> None:
+    """Harness -> store -> report: sac-mlp and ppo-mlp trained here (about a minute)."""
+    url = f"sqlite:///{tmp_path / 'real.db'}"
+    task = "TMazePassive-10-v0"
+    common = ("--task", task, "--steps", "600", "--seeds", "0", "1", "--db", url)
+    sac = ("--set", "learning_starts=100", "--set", "metrics_every=20", "--set",
+           "hidden_sizes=[16]", "--set", "batch_size=16")  # fmt: skip
+    assert cli("run", "--agent", "sac-mlp", *common, *sac).status == 0
+    ppo = ("--set", "rollout_steps=120", "--set", "minibatch_size=40")
+    assert cli("run", "--agent", "ppo-mlp", *common, *ppo).status == 0
+    out = tmp_path / "report"
+    result = cli("report", "--suite", "diagnostic", "--tier", "custom", "--out", str(out),
+                 "--db", url, "--reps", "100")  # fmt: skip
+    assert result.status == 0, result.err
+    for role in ("gradient_norm", "value_loss"):
+        assert (out / "stability" / task / f"{role}.png").read_bytes()[:8] == PNG_MAGIC
+    table = pd.read_csv(out / "stability.csv").set_index(["label", "metric"]).sort_index()
+    for label, metric in (("sac-mlp", "policy_grad_norm"), ("sac-mlp", "critic_loss"),
+                          ("ppo-mlp", "grad_norm"), ("ppo-mlp", "value_loss")):  # fmt: skip
+        rows = table.loc[(label, metric)].sort_values("env_step")
+        assert rows["seeds"].iloc[-1] == 2 and (rows["mean"] > 0).all(), (label, metric)
+    runs = pd.read_csv(out / "stability_runs.csv")
+    stored = runs[(runs["label"] == "sac-mlp") & (runs["metric"] == "policy_grad_norm")]
+    assert stored["value"].nunique() > 2  # the norm changes over training
