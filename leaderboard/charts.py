@@ -72,7 +72,8 @@ def _finite(frame: pd.DataFrame, column: str) -> pd.DataFrame:
 def stability_mean_chart(curves: pd.DataFrame, choice: str, log: bool) -> Any:
     """A training metric per entry: mean over seeds with its 95 % bootstrap band."""
     frame = _finite(curves, "mean")
-    if log:  # a log axis cannot place a band edge at or below zero
+    if log:  # a log axis cannot place a point or a band edge at or below zero
+        frame = frame[frame["mean"] > 0]
         frame = frame.assign(lower=frame["lower"].where(frame["lower"] > 0, frame["mean"]))
     scale = alt.Scale(type="log" if log else "linear")
     x = alt.X("env_step:Q", title="env steps")
