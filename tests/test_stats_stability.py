@@ -146,3 +146,14 @@ def test_the_store_returns_what_the_evaluations_stored(tmp_path: Path) -> None:
     assert list(table["env_step"]) == [10, 20] and set(table["metric"]) == {"critic_loss"}
     assert table["value"].iloc[0] == 2.5 and math.isnan(table["value"].iloc[1])
     assert len(suite_train_metrics(engine, "sanity", "smoke")) == 3  # both tasks
+
+
+def test_of_two_configs_only_the_one_the_statistics_use_is_drawn() -> None:
+    points = pd.DataFrame([(1, 0, "critic_loss", 1.0), (2, 0, "critic_loss", 3.0),
+                           (3, 0, "critic_loss", 100.0)],
+                          columns=["run_id", "env_step", "metric", "value"])  # fmt: skip
+    finished = pd.DataFrame([(1, TASK, "sac", 0, "a"), (2, TASK, "sac", 1, "a"),
+                             (3, TASK, "sac", 0, "b")],
+                            columns=["run_id", "task", "label", "seed", "config_hash"])  # fmt: skip
+    curves = stability_curves(task_points(points, finished, TASK), "critic_loss", reps=10)
+    assert list(curves["mean"]) == [2.0] and list(curves["seeds"]) == [2]

@@ -32,6 +32,7 @@ import numpy as np
 import pandas as pd
 
 from pomdpbench.stats.curves import CURVE_REPS, bootstrap_mean_interval
+from pomdpbench.stats.scores import _one_config_per_task
 
 ROLES: dict[str, tuple[str, ...]] = {
     "gradient norm": ("policy_grad_norm", "grad_norm"),
@@ -45,13 +46,18 @@ RUN_COLUMNS = ["label", "run_id", "seed", "metric", "env_step", "value"]
 def task_points(points: pd.DataFrame, finished: pd.DataFrame, task_id: str) -> pd.DataFrame:
     """The metric rows of one task's finished runs, with each run's label and seed.
 
+    Of an entry with runs under several configs of the task, only those of the config the
+    scores use (the one with the most runs, ties the latest) are kept, as in the statistics.
+
     Args:
         points: rows of :func:`pomdpbench.store.train_metrics.suite_train_metrics`.
         finished: finished runs with a ``label`` column (``SuiteScores.finished``).
         task_id: the task.
     """
-    runs = finished.loc[finished["task"] == task_id, ["run_id", "label", "seed"]]
-    return points.merge(runs, on="run_id")
+    runs = finished[finished["task"] == task_id]
+    if "config_hash" in runs.columns and not runs.empty:  # the runs the statistics use
+        runs = pd.concat([_one_config_per_task(group)[0] for _, group in runs.groupby("label")])
+    return points.merge(runs[["run_id", "label", "seed"]], on="run_id")
 
 
 def metric_choices(points: pd.DataFrame) -> list[str]:
