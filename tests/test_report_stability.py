@@ -82,6 +82,16 @@ def test_report_writes_the_stability_plots_and_numbers(
     assert "every task (2)" in text  # one sentence for both tasks, not one each
 
 
+def test_the_agents_option_limits_the_stability_plots(cli: Any, store: str, tmp_path: Path) -> None:
+    out = tmp_path / "report"
+    result = cli("report", "--suite", SUITE, "--tier", "smoke", "--out", str(out), "--db", store,
+                 "--reps", "50", "--agents", "ppo", "--tasks", TASKS[0])  # fmt: skip
+    assert result.status == 0, result.err
+    assert set(pd.read_csv(out / "stability.csv")["label"]) == {"ppo"}
+    assert set(pd.read_csv(out / "stability_runs.csv")["task"]) == {TASKS[0]}
+    assert "random reports no" not in (out / "report.md").read_text()
+
+
 def test_a_report_without_any_training_metrics_says_so(cli: Any, tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'none.db'}"
     insert_runs(open_engine(url), [SyntheticRun("random", TASKS[0], SUITE, s, 1.0,

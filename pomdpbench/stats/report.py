@@ -114,7 +114,8 @@ def write_report(
     text = _markdown(board, per_task, reported, steps, published,
                      [f.relative_to(out) for f in figures], not_drawn)  # fmt: skip
     if train_metrics is not None:
-        stability = write_stability(train_metrics, board.scores.finished, out, _save, tasks, reps)
+        shown = board.scores.finished[board.scores.finished["label"].isin(labels)]
+        stability = write_stability(train_metrics, shown, out, _save, tasks, reps)
         written += stability[0] + stability[1]
         text += stability_markdown([f.relative_to(out) for f in stability[1]], stability[2])
     (out / "report.md").write_text(text, encoding="utf-8")
