@@ -5,8 +5,9 @@ Start it with ``pomdpbench leaderboard [--db URL] [--port P]``; it reads the dat
 tasks in the sidebar; the views show the headline table; the published figures (RESeL's
 Tables 1, 4-6) as leaderboards with this database's runs beside them, also on an empty
 database; the interval estimates, performance profiles, probabilities of improvement and
-sample-efficiency curves; a per-task drill-down with learning curves and reported figures;
-the provenance of every run; and the submissions (``pomdpbench submit``), whose runs are
+sample-efficiency curves; a per-task drill-down with learning curves, reported figures and
+the training metrics over training (gradient norm, value loss; RESeL Figs. 4-5); the
+provenance of every run; and the submissions (``pomdpbench submit``), whose runs are
 marked as submitted and enter the other views only once verified. All numbers come
 from :mod:`pomdpbench.stats`, the same code that ``pomdpbench report`` uses.
 """
@@ -142,6 +143,35 @@ def task_tab(url: str, board: Board, suite_tasks: list[str], agents: list[str]) 
     else:
         shown = reported.rename(columns={"environment": "reported on", "here": "runs here on"})
         st.dataframe(shown.assign(kind="reported"), hide_index=True, key="reported")
+    stability_section(url, board, task_id, agents)
+
+
+def stability_section(url: str, board: Board, task_id: str, agents: list[str]) -> None:
+    """Training metrics over training (RESeL Figs. 4-5): per entry and per run."""
+    st.subheader("Training stability")
+    points, choices, defaults = data.stability_points(url, board.suite, board.tier, task_id,
+                                                      tuple(agents))  # fmt: skip
+    if not choices:
+        st.info(f"The chosen agents stored no training metrics for {task_id}.")
+        return
+    st.caption(
+        "The training metrics each evaluation stored (the agent's latest): by default the "
+        "gradient norm and the value loss, as RESeL Figs. 4-5 plot them (each agent's own "
+        "name for them). Left: each agent's mean over seeds with a 95 % bootstrap interval; "
+        "right: every run. NaN or infinite values are left out of the mean and counted."
+    )
+    chosen = st.multiselect("Training metrics", choices, default=defaults,
+                            key=f"stability_{task_id}")  # fmt: skip
+    log = st.checkbox("log scale", key=f"stability_log_{task_id}")
+    for choice in chosen:
+        curves, series, missing = data.stability(url, board.suite, board.tier, task_id,
+                                                 tuple(agents), choice)  # fmt: skip
+        st.markdown(f"**{choice}**")
+        for sentence in missing:
+            st.caption(sentence)
+        left, right = st.columns(2)
+        left.altair_chart(charts.stability_mean_chart(curves, choice, log), width="stretch")
+        right.altair_chart(charts.stability_runs_chart(series, choice, log), width="stretch")
 
 
 def published_tab(url: str, default_suite: str | None) -> None:

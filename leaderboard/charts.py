@@ -1,5 +1,6 @@
-"""Interactive charts of the published leaderboards (Altair / Vega-Lite, drawn by Streamlit).
+"""Interactive charts of the published leaderboards and the training metrics (Vega-Lite).
 
+Altair builds them and Streamlit draws them.
 Hovering shows the exact numbers; dragging pans and the mouse wheel zooms (``interactive``).
 The bootstrap figures of the other views (interval estimates, profiles) stay rliable's.
 """
@@ -60,3 +61,63 @@ def task_chart(table: PublishedTable) -> Any:
 def empty(frame: pd.DataFrame) -> bool:
     """True when a chart would have nothing to draw."""
     return frame.empty or frame["normalized"].isna().all()
+
+
+def _finite(frame: pd.DataFrame, column: str) -> pd.DataFrame:
+    """Rows whose ``column`` is finite (Vega-Lite draws neither NaN nor infinity)."""
+    values = pd.to_numeric(frame[column], errors="coerce")
+    return frame[values.notna() & values.abs().ne(float("inf"))]
+
+
+def stability_mean_chart(curves: pd.DataFrame, choice: str, log: bool) -> Any:
+    """A training metric per entry: mean over seeds with its 95 % bootstrap band."""
+    frame = _finite(curves, "mean")
+    if log:  # a log axis cannot place a point or a band edge at or below zero
+        frame = frame[frame["mean"] > 0]
+        frame = frame.assign(lower=frame["lower"].where(frame["lower"] > 0, frame["mean"]))
+    scale = alt.Scale(type="log" if log else "linear")
+    x = alt.X("env_step:Q", title="env steps")
+    tooltip = [
+        alt.Tooltip("label:N", title="agent"), alt.Tooltip("metric:N"),
+        alt.Tooltip("env_step:Q", format=","), alt.Tooltip("mean:Q", format=".4g"),
+        alt.Tooltip("lower:Q", format=".4g"), alt.Tooltip("upper:Q", format=".4g"),
+        alt.Tooltip("seeds:Q"), alt.Tooltip("non_finite:Q", title="NaN/inf runs"),
+    ]  # fmt: skip
+    color = alt.Color("label:N", title="agent")
+    band = (
+        alt.Chart(frame)
+        .mark_area(opacity=0.2)
+        .encode(x=x, y=alt.Y("lower:Q", scale=scale, title=choice), y2="upper:Q", color=color)
+    )
+    line = (
+        alt.Chart(frame)
+        .mark_line(point=True)
+        .encode(x=x, y=alt.Y("mean:Q", scale=scale, title=choice), color=color, tooltip=tooltip)
+    )
+    return (band + line).properties(title=f"{choice}: mean over seeds, 95 % interval").interactive()
+
+
+def stability_runs_chart(series: pd.DataFrame, choice: str, log: bool) -> Any:
+    """A training metric of every run: one line per run, coloured by entry."""
+    frame = _finite(series, "value")
+    if log:
+        frame = frame[frame["value"] > 0]
+    scale = alt.Scale(type="log" if log else "linear")
+    tooltip = [
+        alt.Tooltip("label:N", title="agent"), alt.Tooltip("seed:Q"),
+        alt.Tooltip("run_id:Q", title="run"), alt.Tooltip("metric:N"),
+        alt.Tooltip("env_step:Q", format=","), alt.Tooltip("value:Q", format=".4g"),
+    ]  # fmt: skip
+    return (
+        alt.Chart(frame)
+        .mark_line(point=True, strokeWidth=1)
+        .encode(
+            x=alt.X("env_step:Q", title="env steps"),
+            y=alt.Y("value:Q", scale=scale, title=choice),
+            color=alt.Color("label:N", title="agent"),
+            detail="run_id:N",
+            tooltip=tooltip,
+        )
+        .properties(title=f"{choice}: each run")
+        .interactive()
+    )

@@ -30,9 +30,18 @@ from pomdpbench.stats.board import Board, build_board, tiers_with_runs
 from pomdpbench.stats.curves import CurveArrays, suite_curve_arrays
 from pomdpbench.stats.intermediate import suite_step_tables, wide_step_table
 from pomdpbench.stats.published import PublishedTable, suite_published
+from pomdpbench.stats.stability import (
+    default_choices,
+    metric_choices,
+    missing_sentences,
+    run_series,
+    stability_curves,
+    task_points,
+)
 from pomdpbench.store import queries as query
 from pomdpbench.store.database import open_engine
 from pomdpbench.store.reported import reported_for_suite, sync_note
+from pomdpbench.store.train_metrics import suite_train_metrics
 
 TTL_S = 60
 
@@ -202,3 +211,32 @@ def simulator_versions(url: str, suite: str, tier: str, task_id: str) -> list[st
     except UnknownIdError:
         return []
     return query.recorded_versions(engine_for(url)[0], suite, tier, task_id, package)
+
+
+@st.cache_data(ttl=TTL_S, show_spinner=False)
+def stability_points(
+    url: str, suite: str, tier: str, task_id: str, agents: tuple[str, ...]
+) -> tuple[pd.DataFrame, list[str], list[str]]:
+    """One task's stored training metrics of the chosen entries, with what can be plotted.
+
+    Returns:
+        The rows of :func:`pomdpbench.stats.stability.task_points`, the metric choices and
+        the default ones (gradient norm and value loss, where some entry reports them).
+    """
+    finished = board(url, suite, tier, agents, None).scores.finished
+    finished = finished[finished["label"].isin(agents)]
+    stored = suite_train_metrics(engine_for(url)[0], suite, tier, [task_id])
+    points = task_points(stored, finished, task_id)
+    return points, metric_choices(points), default_choices(points)
+
+
+@st.cache_data(ttl=TTL_S, show_spinner="Bootstrapping training metrics ...")
+def stability(
+    url: str, suite: str, tier: str, task_id: str, agents: tuple[str, ...], choice: str
+) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
+    """Per-entry curves (mean and interval over seeds), per-run values, and missing entries."""
+    points = stability_points(url, suite, tier, task_id, agents)[0]
+    finished = board(url, suite, tier, agents, None).scores.finished
+    labels = sorted(set(finished.loc[finished["task"] == task_id, "label"]) & set(agents))
+    curves = stability_curves(points, choice, reps=reps())
+    return curves, run_series(points, choice), missing_sentences(points, labels, choice)

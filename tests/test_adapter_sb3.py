@@ -255,3 +255,17 @@ def test_the_sweep_refuses_an_unknown_hyperparameter_before_any_run(cli: Any, db
                  "--set", "n_stepz=3", "--db", db_url)  # fmt: skip
     assert result.status == 2 and "unknown hyperparameter(s) n_stepz" in result.err
     assert "valid:" in result.err and "n_steps" in result.err and "start " not in result.err
+
+
+@pytest.mark.parametrize(("name", "value_loss"), [("PPO", "value_loss"), ("SAC", "critic_loss")])
+def test_the_librarys_training_statistics_are_the_metrics(name: str, value_loss: str) -> None:
+    """SB3's own train/* statistics reach the stability plots under the shipped agents' names."""
+    agent, env = build(name)
+    reported: list[dict[str, float]] = []
+    update = agent.update
+    agent.update = lambda: reported.append(update()) or reported[-1]
+    drive(agent, env, 40)
+    last = [m for m in reported if m][-1]
+    assert np.isfinite(last[value_loss]) and last[value_loss] >= 0.0
+    assert last["updates"] == agent.model._n_updates
+    assert last[value_loss] == agent.model.logger.name_to_value[f"train/{value_loss}"]

@@ -214,4 +214,34 @@ def test_an_exported_bundle_submitted_to_an_empty_database_shows_with_its_status
         assert "random" in html and "pending" in html and "submitted" in html
         text = browser.find_element(By.TAG_NAME, "body").text
         assert "Submissions" in text and "holds no runs yet" in text  # listed, not pooled
+
+
+def test_chromium_draws_the_training_stability_charts(tmp_path: Path, browser: Any) -> None:
+    """The per-task view's "Training stability" section (RESeL Figs. 4-5) renders its charts."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    from pomdpbench.registry import get_suite
+
+    task = get_suite("sanity").tasks[0]  # the task the per-task view opens on
+    url = f"sqlite:///{tmp_path / 'stability.db'}"
+    steps = range(0, 1001, 250)
+    runs = [
+        SyntheticRun(agent, task, "sanity", seed, 10.0, curve=[(s, 1.0) for s in steps],
+                     train_metrics=[{}] + [{"critic_loss": (1 + seed) * k,
+                                            "policy_grad_norm": 0.1 * k} for k in range(1, 5)])
+        for agent in AGENTS for seed in range(2)
+    ]  # fmt: skip
+    insert_runs(open_engine(url), runs)
+    with serve(url, tmp_path) as address:
+        browser.get(address)
+        wait = WebDriverWait(browser, 120, poll_frequency=0.5)
+        view = "//label[.//p[text()='Per task']]"
+        wait.until(lambda d: d.find_elements(By.XPATH, view))
+        browser.find_element(By.XPATH, view).click()
+        wait.until(lambda d: "Training stability" in d.find_element(By.TAG_NAME, "body").text)
+        charts = '[data-testid="stVegaLiteChart"] canvas, [data-testid="stVegaLiteChart"] svg'
+        wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, charts)) >= 4)
+        text = browser.find_element(By.TAG_NAME, "body").text
+        assert "gradient norm" in text and "value loss" in text
         assert not browser.find_elements(By.CSS_SELECTOR, '[data-testid="stException"]')

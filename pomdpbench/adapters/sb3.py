@@ -147,6 +147,22 @@ def given_arguments(config: Any) -> dict[str, Any]:
     return {name: value for name, value in values.items() if value is not UNSET}
 
 
+def training_statistics(model: Any) -> dict[str, float]:
+    """The library's latest training statistics (``train/value_loss``...) as metrics.
+
+    Without the ``train/`` prefix, so the stability plots show them: SB3's names for the value
+    loss match the shipped agents' (``value_loss`` for PPO, ``critic_loss`` for SAC/TD3). SB3
+    records them in its logger at every ``train``; the silenced logger is never dumped,
+    so it holds the latest value of each.
+    """
+    values = model.logger.name_to_value
+    return {
+        key.removeprefix("train/"): float(value)
+        for key, value in values.items()
+        if key.startswith("train/") and isinstance(value, (int, float, np.number))
+    }
+
+
 class SB3Agent:
     """The harness's agent around one SB3 algorithm instance (see the module docstring).
 
@@ -271,7 +287,7 @@ class SB3Agent:
             if model.num_timesteps > model.learning_starts and gradient_steps > 0:
                 model.train(batch_size=model.batch_size, gradient_steps=gradient_steps)
                 model.policy.set_training_mode(False)
-                return {"updates": float(model._n_updates)}
+                return {"updates": float(model._n_updates), **training_statistics(model)}
             return {}
         if self._steps < model.n_steps:
             return {}
@@ -288,7 +304,7 @@ class SB3Agent:
         model.rollout_buffer.reset()
         if model.use_sde:
             model.policy.reset_noise(1)
-        return {"updates": float(model._n_updates)}
+        return {"updates": float(model._n_updates), **training_statistics(model)}
 
     def save(self, directory: Path) -> None:
         """The library's own save, its buffer, and the adapter's counters."""

@@ -22,6 +22,7 @@ import torch
 from gymnasium import spaces
 from torch import nn
 
+from pomdpbench.agents.grad_norm import gradient_norms
 from pomdpbench.agents.memory.factory import make_memory
 from pomdpbench.agents.memory.parts import MemoryPart, PartContext
 from pomdpbench.agents.memory.sequence_replay import SequenceReplay
@@ -80,6 +81,8 @@ class OffPolicyAgent:
 
     # ----------------------------------------------------- learner-specific
     critic: nn.Module
+    actor_opt: torch.optim.Optimizer
+    critic_opt: torch.optim.Optimizer
 
     def _build(self) -> None:
         raise NotImplementedError
@@ -135,6 +138,7 @@ class OffPolicyAgent:
             self.updates += 1
             if self.updates % self.cfg.metrics_every == 0:
                 metrics = {name: float(value) for name, value in losses.items()}
+                metrics |= gradient_norms(policy=self.actor_opt, critic=self.critic_opt)
         return metrics
 
     def _soft_update_targets(self) -> None:

@@ -44,6 +44,7 @@ def run(args: argparse.Namespace) -> int:
     from pomdpbench.store import queries
     from pomdpbench.store.database import database_url, open_engine
     from pomdpbench.store.reported import reported_for_suite, sync_note
+    from pomdpbench.store.train_metrics import suite_train_metrics
 
     args.reps = DEFAULT_REPS if args.reps is None else args.reps
     if args.reps < 1:
@@ -87,6 +88,7 @@ def run(args: argparse.Namespace) -> int:
     out = Path(args.out)
     evaluations = queries.suite_evaluations(engine, args.suite, tier)
     reported = reported_for_suite(engine, args.suite)
+    train_metrics = suite_train_metrics(engine, args.suite, tier, args.tasks)
     written = write_report(
         runs,
         evaluations,
@@ -98,6 +100,7 @@ def run(args: argparse.Namespace) -> int:
         args.reps,
         args.seed,
         tasks=args.tasks,
+        train_metrics=train_metrics,
     )
     report = (out / "report.md").read_text(encoding="utf-8")
     for line in report.splitlines():

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from pomdpbench.stats.aggregate import METRIC_NAMES, Band, Interval
+from pomdpbench.stats.stability import wants_log_scale
 
 PAIR_SEPARATOR = " | "  # entry labels may contain commas, rliable's default separator
 
@@ -136,6 +137,32 @@ def learning_curve_figure(
     ax.set_xlabel("env steps")
     ax.set_ylabel("success rate" if metric == "success" else "mean return")
     ax.legend(title="agent (seeds)", fontsize="small", loc="best")
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    return fig
+
+
+def stability_figure(curves: pd.DataFrame, runs: pd.DataFrame, task_id: str, choice: str) -> Any:
+    """A training metric over env steps: entries' means over seeds with 95 % bands, and runs.
+
+    Each run is a thin line in its entry's colour (RESeL Figs. 4-5 draw one line per setting).
+    """
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    for label, group in curves.groupby("label", sort=True):
+        metric = str(group["metric"].iloc[0])
+        line = ax.plot(group["env_step"], group["mean"],
+                       label=f"{label}: {metric} ({group['seeds'].max()})")  # fmt: skip
+        color = line[0].get_color()
+        ax.fill_between(group["env_step"], group["lower"], group["upper"], alpha=0.2, color=color)
+        for _, run in runs[runs["label"] == label].groupby("run_id"):
+            ax.plot(run["env_step"], run["value"], color=color, linewidth=0.6, alpha=0.45)
+    if wants_log_scale(runs["value"]):
+        ax.set_yscale("log")
+    ax.set_title(f"{task_id}: {choice}")
+    ax.set_xlabel("env steps")
+    ax.set_ylabel(choice)
+    ax.legend(title="agent: metric (seeds)", fontsize="small", loc="best")
     ax.grid(alpha=0.3)
     fig.tight_layout()
     return fig

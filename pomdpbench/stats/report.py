@@ -11,7 +11,9 @@ the frames. The numbers are those of the Streamlit page for the same data (same
   tables as leaderboards with this tier's runs beside them, one row per entry and task), and
   ``at_steps.csv`` for a suite that scores at intermediate steps (``score_at``, the mdp suite);
 * ``intervals.png``, ``profiles.png``, ``improvement.png``, ``sample_efficiency.png`` (when at
-  least one agent is complete; improvement needs two), and ``curves/<task>.png`` per task.
+  least one agent is complete; improvement needs two), and ``curves/<task>.png`` per task;
+* with the training metrics: ``stability/<task>/{gradient_norm,value_loss}.png``,
+  ``stability.csv`` and ``stability_runs.csv`` (:mod:`pomdpbench.stats.stability_report`).
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ from pomdpbench.stats.curves import suite_curve_arrays, task_curves
 from pomdpbench.stats.intermediate import suite_step_tables, wide_step_table
 from pomdpbench.stats.published import PublishedTable, suite_published
 from pomdpbench.stats.reported import reported_for_task
+from pomdpbench.stats.stability_report import stability_markdown, write_stability
 
 
 def markdown_table(frame: pd.DataFrame, digits: int = 3) -> str:
@@ -66,6 +69,7 @@ def write_report(
     reps: int = DEFAULT_REPS,
     seed: int = DEFAULT_SEED,
     tasks: Sequence[str] | None = None,
+    train_metrics: pd.DataFrame | None = None,
 ) -> list[Path]:
     """Write the report of one suite and tier into ``out``; returns the files written.
 
@@ -81,6 +85,9 @@ def write_report(
         seed: bootstrap seed.
         tasks: aggregate over these tasks only, as the leaderboard's task filter (default:
             the whole suite); the per-task curves are drawn for these tasks only.
+        train_metrics: the runs' training metrics
+            (``store.train_metrics.suite_train_metrics``) for the training-stability plots
+            and tables (:mod:`pomdpbench.stats.stability_report`); none drawn without them.
     """
     out.mkdir(parents=True, exist_ok=True)
     board = build_board(runs, suite, tier, agents, tasks, reps=reps, seed=seed)
@@ -106,6 +113,11 @@ def write_report(
     written += figures
     text = _markdown(board, per_task, reported, steps, published,
                      [f.relative_to(out) for f in figures], not_drawn)  # fmt: skip
+    if train_metrics is not None:
+        shown = board.scores.finished[board.scores.finished["label"].isin(labels)]
+        stability = write_stability(train_metrics, shown, out, _save, tasks, reps)
+        written += stability[0] + stability[1]
+        text += stability_markdown([f.relative_to(out) for f in stability[1]], stability[2])
     (out / "report.md").write_text(text, encoding="utf-8")
     written.append(out / "report.md")
     return written

@@ -8,7 +8,7 @@ gets a plausible value, with host ``synthetic`` so such rows are recognisable.
 from __future__ import annotations
 
 import platform
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,6 +37,8 @@ class SyntheticRun:
     config_hash: str = "cfg0"
     curve: Sequence[tuple[int, float]] = ()
     """(env_step, value) points; the value is the return, or the success rate."""
+    train_metrics: Sequence[Mapping[str, float]] = ()
+    """The training metrics stored with each curve point, in order (none past its end)."""
 
 
 def run_row(run_id: int, run: SyntheticRun) -> dict[str, Any]:
@@ -75,9 +77,9 @@ def evaluation_rows(run_id: int, run: SyntheticRun) -> list[dict[str, Any]]:
             "mean_length": 100.0,
             "returns": [],
             "wall_time_s": 1.0,
-            "train_metrics": {},
+            "train_metrics": dict(run.train_metrics[i]) if i < len(run.train_metrics) else {},
         }  # fmt: skip
-        for step, value in run.curve
+        for i, (step, value) in enumerate(run.curve)
     ]
 
 

@@ -34,6 +34,7 @@ from gymnasium import spaces
 from torch import nn
 
 from pomdpbench.agents.config import at_least, fraction, positive
+from pomdpbench.agents.grad_norm import gradient_norm
 from pomdpbench.agents.memory.tanh_gaussian import gaussian_log_prob
 from pomdpbench.agents.ppo.loss import Targets, clipped_losses
 from pomdpbench.agents.ppo.models import Batch, BPTTModel, GRUModel, RSModel, WindowModel
@@ -337,7 +338,9 @@ class PPO:
                 loss.backward()
                 if cfg.max_grad_norm > 0:
                     params = [p for group in self.optimizer.param_groups for p in group["params"]]
-                    nn.utils.clip_grad_norm_(params, cfg.max_grad_norm)
+                    info["grad_norm"] = nn.utils.clip_grad_norm_(params, cfg.max_grad_norm)
+                else:  # the same pre-clipping norm, for the training-stability plots
+                    info["grad_norm"] = torch.as_tensor(gradient_norm(self.optimizer) or 0.0)
                 self.optimizer.step()
                 info |= {
                     "policy_loss": policy_loss,

@@ -29,6 +29,7 @@ import torch
 from gymnasium import spaces
 from torch import Tensor
 
+from pomdpbench.agents.grad_norm import gradient_norms
 from pomdpbench.agents.nets import soft_update
 from pomdpbench.agents.protocol import AgentContext, AgentInput, Transition, action_size
 from pomdpbench.agents.resel.buffer import TrajectoryBatch, TrajectoryBuffer
@@ -152,10 +153,15 @@ class Resel:
         """One RESeL update per environment step after the warm-up."""
         if self.warming_up or len(self.buffer) == 0:
             return {}
+        # Reported before counting the update, so on a policy step when metrics_every is a
+        # multiple of policy_update_every (1000 and 2): the policy's loss, entropy and
+        # gradient norm are then among the metrics (counted after, they never were).
+        report = self.updates % self.cfg.metrics_every == 0
         losses = self.learn(self.sample())
         self.updates += 1
-        if self.updates % self.cfg.metrics_every == 0:
-            return {name: float(value) for name, value in losses.items()}
+        if report:
+            metrics = {name: float(value) for name, value in losses.items()}
+            return metrics | gradient_norms(policy=self.actor_opt, critic=self.critic_opt)
         return {}
 
     def sample(self) -> TrajectoryBatch:
