@@ -10,13 +10,16 @@ view reads one task's blobs only, not a whole suite's.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import pandas as pd
 from sqlalchemy import Engine, select
 
+from pomdpbench.record.vocabulary import RunStatus
 from pomdpbench.store.models import Evaluation, Run
 from pomdpbench.store.queries import SUITE_PROTOCOL
+from pomdpbench.store.submissions import POOLED
 
 COLUMNS = ["run_id", "env_step", "metric", "value"]
 
@@ -28,7 +31,9 @@ def suite_train_metrics(
 
     Columns: run_id, env_step, metric, value. Evaluations before the agent's first report
     (warm-up) have no rows. Values that are not numbers (an outside agent's strings) are left
-    out; NaN and infinite values are kept (a diverged loss is what these plots are for).
+    out; NaN and infinite values are kept (a diverged loss is what these plots are for): the
+    store writes them as JSON null (:func:`pomdpbench.store.database.strict_json`), so a null
+    comes back as NaN.
 
     Args:
         engine: the store.
@@ -39,7 +44,8 @@ def suite_train_metrics(
     query = (
         select(Evaluation.run_id, Evaluation.env_step, Evaluation.train_metrics)
         .join(Run, Run.id == Evaluation.run_id)
-        .where(Run.suite == suite, Run.tier == tier, Run.status == "finished", SUITE_PROTOCOL)
+        .where(Run.suite == suite, Run.tier == tier, Run.status == RunStatus.FINISHED)
+        .where(SUITE_PROTOCOL, POOLED)
         .order_by(Evaluation.run_id, Evaluation.env_step)
     )
     if tasks is not None:
@@ -55,7 +61,12 @@ def suite_train_metrics(
 
 
 def as_number(value: object) -> float | None:
-    """``value`` as a float (NaN and infinities included), or None if it is not a number."""
+    """``value`` as a float (NaN and infinities included), or None if it is not a number.
+
+    None is NaN: the metric was reported, with a value that was not finite (stored as null).
+    """
+    if value is None:
+        return math.nan
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return None
     return float(value)
