@@ -30,7 +30,7 @@ from pomdpbench.harness.actions import ActionEncoder
 from pomdpbench.harness.checkpoint import HarnessState, load_checkpoint, save_checkpoint
 from pomdpbench.harness.evaluation import EvalResult, evaluate
 from pomdpbench.harness.job import JobSpec
-from pomdpbench.harness.loop import _train, build_run
+from pomdpbench.harness.loop import _train, build_run, run_job
 from pomdpbench.harness.seeding import seed_everything
 
 SMALL: dict[str, dict[str, Any]] = {
@@ -181,3 +181,27 @@ def test_shipped_configs_parse_for_their_suites(agent_id: str) -> None:
                 values = resolve_config(spec.config_dir or spec.id, suite.id, task_id, tier)
                 assert config_cls is not None
                 build_config(config_cls, values, spec.id)
+
+
+@pytest.mark.parametrize(
+    "agent_id", ["sac-mlp", "sac-rs", "td3-mlp", "td3-rs", "ppo-mlp", "ppo-rs"]
+)
+def test_same_seed_gives_the_same_curve(agent_id: str) -> None:
+    """Two agents built from the same job on CPU report the same losses and returns, bit for bit.
+
+    The learners' speed helpers (fused optimizer steps, in-place activations, batched critics)
+    must not bring in run-to-run noise; a different seed must change the curve, or the check
+    would pass on an agent that ignores its seed.
+    """
+    job = replace(job_for(agent_id, "Wind-v0"), budget=STEPS)
+
+    def curve(job: JobSpec) -> list[tuple[Any, dict[str, float]]]:
+        events: list[ev.Event] = []
+        run_job(job, events.append)  # seeds, builds and trains as a sweep's worker does
+        assert isinstance(events[-1], ev.Finished), events[-1]
+        return [(e.result, e.train_metrics) for e in events if isinstance(e, ev.Evaluated)]
+
+    first = curve(job)
+    assert any(metrics for _, metrics in first), "no update reported: the check would be empty"
+    assert curve(job) == first
+    assert curve(replace(job, seed=1)) != first
