@@ -26,7 +26,15 @@ from __future__ import annotations
 import argparse
 import importlib.util
 
-from peer_race import Contestant, ours, pin_to_one_core, print_table, race, stable_baselines
+from peer_race import (
+    Contestant,
+    ours,
+    pin_to_one_core,
+    print_table,
+    race,
+    ratio_lines,
+    stable_baselines,
+)
 
 TASK = "Pendulum-F-v0"
 ROLLOUT = 2000
@@ -85,12 +93,6 @@ def ppo_field() -> list[Contestant]:
     return field
 
 
-def ratios(name: str, field: list[Contestant]) -> list[str]:
-    best = {c.name: c.best for c in field}
-    return [f"{name}/{peer} = {best[name] / best[peer]:.3f}" for peer in ("sbx", "sb3")
-            if peer in best]  # fmt: skip
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--learners", nargs="+", choices=("td3", "ppo"), default=["td3", "ppo"])
@@ -112,13 +114,13 @@ def main() -> None:
         field = td3_field(args.warmup, args.warmup + 21 + args.repeats * args.steps)
         race(field, args.steps, args.repeats)
         print_table(field)
-        lines += ratios("td3-mlp", field)
+        lines += ratio_lines("td3-mlp", field)
     if "ppo" in args.learners:
         print(f"\nPPO: {args.rollouts} rollout(s) of {ROLLOUT} steps a window")
         field = ppo_field()
         race(field, args.rollouts * ROLLOUT, args.repeats)
         print_table(field)
-        lines += ratios("ppo-mlp", field)
+        lines += ratio_lines("ppo-mlp", field)
     print()
     print("\n".join(lines))
 

@@ -14,7 +14,9 @@ XLA flags ``--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1`` 
 did not keep jax 0.10 on one thread: measured on this machine, four of its threads burned CPU
 during a 1500^2 matmul (126, 103, 83 and 57 ticks); pinned, one did (363, 1, 0, 0). torch gets
 ``set_num_threads(1)`` as well. The ``cpu/wall`` column is process CPU time over wall time of a
-window: about 1.0 when a contestant had its core, lower when other processes took it.
+window: about 1.0 when a contestant had its core, lower when other processes took it; ``per
+cpu-s`` divides the rate by it (steps per CPU second, the figure load elsewhere moves least),
+and its ratios are printed above the final ``name/peer = R`` lines of the best windows.
 
 Import this module before torch or JAX are imported (the pinning must come first).
 """
@@ -60,6 +62,11 @@ class Contestant:
         """Steps per second of the fastest window."""
         return max(sps for sps, _ in self.windows)
 
+    @property
+    def best_per_cpu(self) -> float:
+        """Steps per CPU second of the process, best window: what load elsewhere moves least."""
+        return max(sps / share for sps, share in self.windows)
+
 
 def race(contestants: list[Contestant], steps: int, repeats: int) -> None:
     """Warm each up, then time ``repeats`` rounds of one ``steps`` window each, in turns."""
@@ -80,11 +87,24 @@ def print_table(contestants: list[Contestant]) -> None:
     """Steps/s of every window, best, cpu/wall and the first update's time."""
     repeats = len(contestants[0].windows)
     head = "".join(f"{'rep ' + str(i + 1):>9}" for i in range(repeats))
-    print(f"\n{'learner':<12}{head}{'best':>9}{'cpu/wall':>10}{'first update s':>16}")
+    print(f"\n{'learner':<12}{head}{'best':>9}{'cpu/wall':>10}{'per cpu-s':>11}"
+          f"{'first update s':>16}")  # fmt: skip
     for c in contestants:
         cells = "".join(f"{sps:>9.1f}" for sps, _ in c.windows)
-        ratio = max(r for _, r in c.windows)
-        print(f"{c.name:<12}{cells}{c.best:>9.1f}{ratio:>10.2f}{c.first_update_s:>16.2f}")
+        share = max(r for _, r in c.windows)
+        print(f"{c.name:<12}{cells}{c.best:>9.1f}{share:>10.2f}{c.best_per_cpu:>11.1f}"
+              f"{c.first_update_s:>16.2f}")  # fmt: skip
+
+
+def ratio_lines(name: str, contestants: list[Contestant]) -> list[str]:
+    """``name/peer = R`` of the best windows, after the same ratios per CPU second."""
+    ours_c = next(c for c in contestants if c.name == name)
+    peers = [c for c in contestants if c is not ours_c]
+    per_cpu = ", ".join(f"{name}/{c.name} {ours_c.best_per_cpu / c.best_per_cpu:.3f}"
+                        for c in peers)  # fmt: skip
+    return [f"(per CPU second: {per_cpu})"] + [
+        f"{name}/{c.name} = {ours_c.best / c.best:.3f}" for c in peers
+    ]
 
 
 def warm(advance: Callable[[int], None], fill: int, first: int, extra: int) -> float:

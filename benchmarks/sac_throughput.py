@@ -19,7 +19,15 @@ from __future__ import annotations
 import argparse
 import importlib.util
 
-from peer_race import Contestant, ours, pin_to_one_core, print_table, race, stable_baselines
+from peer_race import (
+    Contestant,
+    ours,
+    pin_to_one_core,
+    print_table,
+    race,
+    ratio_lines,
+    stable_baselines,
+)
 
 TASK = "Pendulum-F-v0"
 HIDDEN, BATCH = [256, 256], 256
@@ -63,10 +71,7 @@ def main() -> None:
     field = contestants(args.warmup, args.warmup + 21 + args.repeats * args.steps, args.device)
     race(field, args.steps, args.repeats)
     print_table(field)
-    best = {c.name: c.best for c in field}
-    for peer in ("sb3", "sbx"):
-        if peer in best:
-            print(f"sac-mlp/{peer} = {best['sac-mlp'] / best[peer]:.3f}")
+    print("\n".join(ratio_lines("sac-mlp", field)))
 
 
 if __name__ == "__main__":
