@@ -14,7 +14,8 @@ are given the same sizes:
   gradient norm (0.5, it cannot be turned off) and ``ppo-mlp`` standardizes observations; the
   two costs are small and opposite.
 
-Last lines: ``td3-mlp/sbx = R``, ``td3-mlp/sb3 = R``, ``ppo-mlp/sb3 = R``, ``ppo-mlp/sbx = R``.
+Last lines: ``td3-mlp/sb3 = R``, ``td3-mlp/sbx = R``, ``ppo-mlp/sb3 = R``, ``ppo-mlp/sbx = R``,
+ratios of the best steps per CPU second (the wall-clock ones above each pair).
 Needs the ``bench`` extra: ``pip install -e .[bench]`` (SBX is skipped if not installed).
 
 Usage: python benchmarks/learner_throughput.py [--learners td3 ppo] [--steps 1000]

@@ -15,8 +15,9 @@ did not keep jax 0.10 on one thread: measured on this machine, four of its threa
 during a 1500^2 matmul (126, 103, 83 and 57 ticks); pinned, one did (363, 1, 0, 0). torch gets
 ``set_num_threads(1)`` as well. The ``cpu/wall`` column is process CPU time over wall time of a
 window: about 1.0 when a contestant had its core, lower when other processes took it; ``per
-cpu-s`` divides the rate by it (steps per CPU second, the figure load elsewhere moves least),
-and its ratios are printed above the final ``name/peer = R`` lines of the best windows.
+cpu-s`` divides the rate by it (steps per CPU second, the figure load elsewhere moves least).
+The final ``name/peer = R`` lines are ratios of the best steps per CPU second; the wall-clock
+ratios of the best windows are printed just above them.
 
 Import this module before torch or JAX are imported (the pinning must come first).
 """
@@ -97,13 +98,17 @@ def print_table(contestants: list[Contestant]) -> None:
 
 
 def ratio_lines(name: str, contestants: list[Contestant]) -> list[str]:
-    """``name/peer = R`` of the best windows, after the same ratios per CPU second."""
+    """``name/peer = R`` per CPU second (best windows), after the wall-clock ratios.
+
+    On a machine shared with other jobs a window's wall rate says more about the load during
+    it than about the learner (the same learner's windows differed 3x here), so the final
+    lines compare steps per CPU second, which such load moves least.
+    """
     ours_c = next(c for c in contestants if c.name == name)
     peers = [c for c in contestants if c is not ours_c]
-    per_cpu = ", ".join(f"{name}/{c.name} {ours_c.best_per_cpu / c.best_per_cpu:.3f}"
-                        for c in peers)  # fmt: skip
-    return [f"(per CPU second: {per_cpu})"] + [
-        f"{name}/{c.name} = {ours_c.best / c.best:.3f}" for c in peers
+    wall = ", ".join(f"{name}/{c.name} {ours_c.best / c.best:.3f}" for c in peers)
+    return [f"(wall clock, best windows: {wall})"] + [
+        f"{name}/{c.name} = {ours_c.best_per_cpu / c.best_per_cpu:.3f}" for c in peers
     ]
 
 

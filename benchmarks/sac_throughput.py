@@ -6,7 +6,8 @@ one CPU core, in this one process; they take turns in timed windows (``peer_race
 how, and how the core is pinned). SBX (Stable-Baselines in JAX) compiles its update on the
 first call: that time is the ``first update`` column, outside every window. The goals are
 ``sac-mlp/sb3 >= 1.5`` and ``sac-mlp/sbx >= 1.2``: the benchmark's own baseline is no slower
-than what a user would pick. The ratios are of each side's best window.
+than what a user would pick. The ratios are of each side's best steps per CPU second (the
+wall-clock ones just above them).
 
 Needs the ``bench`` extra: ``pip install -e .[bench]`` (SBX is skipped if not installed).
 
