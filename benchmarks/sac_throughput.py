@@ -1,83 +1,78 @@
-"""Env steps per second of ``sac-mlp`` (through the harness) vs Stable-Baselines3's SAC.
+"""Env steps per second of ``sac-mlp`` (through the harness) vs Stable-Baselines3's and SBX's SAC.
 
-Both train on Pendulum-F-v0 with the same networks (two hidden layers of 256), batch size 256,
-one gradient step per environment step, the same warm-up of uniform random actions and the same
-number of steps, in this one process, with the same number of torch threads (default 1: on a
-shared machine two threads per process can spin against other processes and slow a run tenfold,
-which would measure the machine, not the code). Runs alternate (ours, SB3, ours, SB3, ...) and
-each side keeps its best run, so a burst of load elsewhere does not decide the ratio. The goal
-is a ratio >= 1.0: the benchmark's own baseline is no slower than what a user would pick.
+All three train on Pendulum-F-v0 with the same networks (two hidden layers of 256), batch size
+256, one gradient step per environment step, the same warm-up of uniform random actions, on
+one CPU core, in this one process; they take turns in timed windows (``peer_race.py`` says
+how, and how the core is pinned). SBX (Stable-Baselines in JAX) compiles its update on the
+first call: that time is the ``first update`` column, outside every window. The goals are
+``sac-mlp/sb3 >= 1.5`` and ``sac-mlp/sbx >= 1.2``: the benchmark's own baseline is no slower
+than what a user would pick. The ratios are of each side's best steps per CPU second (the
+wall-clock ones just above them).
 
-Needs the ``bench`` extra: ``pip install -e .[bench]``.
+Needs the ``bench`` extra: ``pip install -e .[bench]`` (SBX is skipped if not installed).
 
-Usage: python benchmarks/sac_throughput.py [--steps 5000] [--warmup 1000] [--repeats 3]
-                                            [--threads 1]
+Usage: python benchmarks/sac_throughput.py [--steps 1000] [--warmup 1000] [--repeats 3]
+                                            [--device cpu]
 """
 
 from __future__ import annotations
 
 import argparse
-import time
+import importlib.util
 
-import gymnasium
-import torch
-
-import pomdpbench
-from pomdpbench.harness.loop import run_job
-from pomdpbench.record.job import JobSpec
+from peer_race import (
+    Contestant,
+    ours,
+    pin_to_one_core,
+    print_table,
+    race,
+    ratio_lines,
+    stable_baselines,
+)
 
 TASK = "Pendulum-F-v0"
+HIDDEN, BATCH = [256, 256], 256
 
 
-def ours(steps: int, warmup: int) -> float:
-    """Steps per second of sac-mlp through the harness (evaluations only at start and end)."""
-    job = JobSpec(
-        agent="sac-mlp", agent_version="bench", agent_entry_point="", task=TASK, suite="sanity",
-        tier="custom", seed=0, budget=steps, eval_every=steps, eval_episodes=1,
-        config={"hidden_sizes": [256, 256], "batch_size": 256, "learning_starts": warmup,
-                "buffer_size": steps},
-        threads=torch.get_num_threads(),
-    )  # fmt: skip
-    start = time.perf_counter()
-    run_job(job, lambda event: None)
-    return steps / (time.perf_counter() - start)
-
-
-def sb3(steps: int, warmup: int) -> float:
-    """Steps per second of Stable-Baselines3 SAC with matching settings."""
+def contestants(warmup: int, buffer: int, device: str) -> list[Contestant]:
+    """sac-mlp, SB3 SAC and (if installed) SBX SAC with the same settings."""
     from stable_baselines3 import SAC
 
-    env = gymnasium.make(TASK)
-    model = SAC(
-        "MlpPolicy", env, learning_rate=3e-4, buffer_size=steps, learning_starts=warmup,
-        batch_size=256, tau=0.005, gamma=0.99, train_freq=1, gradient_steps=1,
-        policy_kwargs={"net_arch": [256, 256]}, seed=0, device="cpu", verbose=0,
-    )  # fmt: skip
-    start = time.perf_counter()
-    model.learn(total_timesteps=steps)
-    return steps / (time.perf_counter() - start)
+    config = {"hidden_sizes": HIDDEN, "batch_size": BATCH, "learning_starts": warmup,
+              "buffer_size": buffer, "updates_per_step": 1}  # fmt: skip
+    peer = {"learning_rate": 3e-4, "buffer_size": buffer, "learning_starts": warmup,
+            "batch_size": BATCH, "tau": 0.005, "gamma": 0.99, "train_freq": 1,
+            "gradient_steps": 1, "policy_kwargs": {"net_arch": HIDDEN}}  # fmt: skip
+    race = [
+        ours("sac-mlp", TASK, config, fill=warmup, extra=20, device=device),
+        stable_baselines("sb3", SAC, TASK, {**peer, "device": device}, fill=warmup, extra=20),
+    ]
+    if importlib.util.find_spec("sbx") is not None:
+        import sbx
+
+        race.append(stable_baselines("sbx", sbx.SAC, TASK, peer, fill=warmup, extra=20))
+    return race
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--steps", type=int, default=5000)
-    parser.add_argument("--warmup", type=int, default=1000)
+    parser.add_argument("--steps", type=int, default=1000, help="steps per timed window")
+    parser.add_argument("--warmup", type=int, default=1000, help="uniform-action steps first")
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--device", default="cpu", help="torch device of sac-mlp and SB3")
     args = parser.parse_args()
-    torch.set_num_threads(args.threads)
-    print(f"pomdpbench {pomdpbench.__version__}, torch {torch.__version__}, "
-          f"{torch.get_num_threads()} threads; {TASK}, {args.steps} steps "
-          f"({args.warmup} warm-up)")  # fmt: skip
-    ours_sps: list[float] = []
-    sb3_sps: list[float] = []
-    for repeat in range(args.repeats):
-        ours_sps.append(ours(args.steps, args.warmup))
-        sb3_sps.append(sb3(args.steps, args.warmup))
-        print(f"repeat {repeat}: sac-mlp {ours_sps[-1]:.1f} steps/s, sb3 {sb3_sps[-1]:.1f} steps/s")
-    a, b = max(ours_sps), max(sb3_sps)
-    print(f"sac-mlp best {a:.1f} steps/s; sb3 best {b:.1f} steps/s")
-    print(f"sac-mlp/sb3 = {a / b:.3f}")
+    pin_to_one_core()
+    import torch
+
+    import pomdpbench
+
+    print(f"pomdpbench {pomdpbench.__version__}, torch {torch.__version__}, one core; {TASK}, "
+          f"{args.repeats} x {args.steps} steps after {args.warmup} warm-up, "
+          f"{args.device}")  # fmt: skip
+    field = contestants(args.warmup, args.warmup + 21 + args.repeats * args.steps, args.device)
+    race(field, args.steps, args.repeats)
+    print_table(field)
+    print("\n".join(ratio_lines("sac-mlp", field)))
 
 
 if __name__ == "__main__":

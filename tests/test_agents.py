@@ -14,6 +14,7 @@ registered untested.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -27,8 +28,10 @@ from pomdpbench.agents.config import (
 )
 from pomdpbench.agents.protocol import Configurable
 from pomdpbench.agents.registry import AgentKind, get_agent_spec, load_factory
+from pomdpbench.harness import events as ev
 from pomdpbench.harness.agent_checks import CHECKS, run_checks
 from pomdpbench.harness.job import JobSpec
+from pomdpbench.harness.loop import run_job
 from pomdpbench.registry import TIERS
 
 SMALL: dict[str, dict[str, Any]] = {
@@ -135,3 +138,27 @@ def test_shipped_configs_parse_for_their_suites(agent_id: str) -> None:
             for tier in TIERS:
                 values = resolve_run_config(factory, folder, suite.id, task_id, tier)
                 agent_config(factory, values, spec.id)
+
+
+@pytest.mark.parametrize(
+    "agent_id", ["sac-mlp", "sac-rs", "td3-mlp", "td3-rs", "ppo-mlp", "ppo-rs"]
+)
+def test_same_seed_gives_the_same_curve(agent_id: str) -> None:
+    """Two agents built from the same job on CPU report the same losses and returns, bit for bit.
+
+    The learners' speed helpers (fused optimizer steps, in-place activations, batched critics)
+    must not bring in run-to-run noise; a different seed must change the curve, or the check
+    would pass on an agent that ignores its seed.
+    """
+    job = replace(job_for(agent_id, "Wind-v0"), budget=160)  # past a 64-step PPO rollout
+
+    def curve(job: JobSpec) -> list[tuple[Any, dict[str, float]]]:
+        events: list[ev.Event] = []
+        run_job(job, events.append)  # seeds, builds and trains as a sweep's worker does
+        assert isinstance(events[-1], ev.Finished), events[-1]
+        return [(e.result, e.train_metrics) for e in events if isinstance(e, ev.Evaluated)]
+
+    first = curve(job)
+    assert any(metrics for _, metrics in first), "no update reported: the check would be empty"
+    assert curve(job) == first
+    assert curve(replace(job, seed=1)) != first

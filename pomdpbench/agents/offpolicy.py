@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import copy
 from dataclasses import asdict
+from functools import cached_property
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -26,7 +27,6 @@ from pomdpbench.agents.grad_norm import gradient_norms
 from pomdpbench.agents.memory.factory import make_memory
 from pomdpbench.agents.memory.parts import MemoryPart, PartContext
 from pomdpbench.agents.memory.sequence_replay import SequenceReplay
-from pomdpbench.agents.nets import soft_update
 from pomdpbench.agents.protocol import AgentContext, AgentInput, Transition, action_size
 from pomdpbench.registry.specs import TaskSpec
 
@@ -142,9 +142,21 @@ class OffPolicyAgent:
         return metrics
 
     def _soft_update_targets(self) -> None:
-        soft_update(self.critic_target, self.critic, self.cfg.tau)
-        if any(True for _ in self.critic_encoder.parameters()):
-            soft_update(self.critic_encoder_target, self.critic_encoder, self.cfg.tau)
+        """Critic and critic-encoder targets follow their online networks (one fused call)."""
+        torch._foreach_lerp_(*self._target_pairs, self.cfg.tau)
+
+    @cached_property
+    def _target_pairs(self) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
+        """Target and online parameters, listed once.
+
+        Walking the modules for their parameters on every update cost more than the lerp of a
+        small critic; ``load`` copies into these same tensors, so the lists stay valid.
+        """
+        pairs = ((self.critic_target, self.critic),
+                 (self.critic_encoder_target, self.critic_encoder))  # fmt: skip
+        targets: list[torch.Tensor] = [p for target, _ in pairs for p in target.parameters()]
+        online: list[torch.Tensor] = [p for _, module in pairs for p in module.parameters()]
+        return targets, online
 
     # ------------------------------------------------------------ persistence
     def save(self, directory: Path) -> None:

@@ -25,7 +25,7 @@ import torch
 
 from pomdpbench.agents.config import at_least, fraction
 from pomdpbench.agents.memory.factory import MemoryName
-from pomdpbench.agents.nets import adam, ensemble_mlp, mlp, soft_update
+from pomdpbench.agents.nets import adam, ensemble_member, ensemble_mlp, mlp, soft_update
 from pomdpbench.agents.offpolicy import OffPolicyAgent
 from pomdpbench.registry.specs import TaskSpec
 
@@ -144,7 +144,7 @@ class TD3(OffPolicyAgent):
         # Delayed actor: ascend the first critic; then the targets follow.
         self.critic.requires_grad_(False)
         c_pi = c.detach() if mb.z_mean is None else torch.cat([c.detach(), mb.z_mean], -1)
-        q_pi = self.critic(torch.cat([c_pi, torch.tanh(self.actor(mb.x))], -1))[0]
+        q_pi = ensemble_member(self.critic, 0, torch.cat([c_pi, torch.tanh(self.actor(mb.x))], -1))
         actor_loss = -q_pi.mean()
         self.critic.requires_grad_(True)
         self.actor_opt.zero_grad(set_to_none=True)

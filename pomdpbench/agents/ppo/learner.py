@@ -36,6 +36,7 @@ from torch import nn
 from pomdpbench.agents.config import at_least, fraction, positive
 from pomdpbench.agents.grad_norm import gradient_norm
 from pomdpbench.agents.memory.tanh_gaussian import gaussian_log_prob
+from pomdpbench.agents.nets import adam
 from pomdpbench.agents.ppo.loss import Targets, clipped_losses
 from pomdpbench.agents.ppo.models import Batch, BPTTModel, GRUModel, RSModel, WindowModel
 from pomdpbench.agents.ppo.rollout import Rollout, RunningMeanStd, gae
@@ -134,10 +135,10 @@ class PPO:
             p for n, p in self.model.named_parameters() if not n.startswith(("critic", "value"))
         ]
         critic = [p for n, p in self.model.named_parameters() if n.startswith(("critic", "value"))]
-        self.optimizer = torch.optim.Adam(
+        self.optimizer = adam(
             [{"params": [*actor, self.log_std], "lr": cfg.actor_lr},
              {"params": critic, "lr": cfg.critic_lr}],
-            eps=cfg.adam_eps,
+            lr=cfg.actor_lr, eps=cfg.adam_eps,
         )  # fmt: skip
         self.rollout = Rollout(
             cfg.rollout_steps, obs_size, enc_size, stored_size, self.model.state_size
@@ -320,7 +321,7 @@ class PPO:
         # (steps, or ppo-gru's segments, which episode ends make shorter than sequence_length).
         minibatches = max(1, self.rollout.size // cfg.minibatch_size)
         per_batch = -(-units // minibatches)
-        stats: dict[str, list[float]] = {}
+        stats: dict[str, list[torch.Tensor]] = {}
         for _ in range(cfg.epochs):
             order = torch.randperm(units, generator=self.generator, device=self.device)
             for start in range(0, units, per_batch):
@@ -347,15 +348,15 @@ class PPO:
                     "value_loss": value_loss,
                     "entropy": entropy.mean(),
                 }
-                for name, value in info.items():
-                    stats.setdefault(name, []).append(float(value.detach()))
+                for name, value in info.items():  # read once per update: no sync per step
+                    stats.setdefault(name, []).append(value.detach())
         # New statistics for the next rollout; the episode in progress carries on with them.
         n = self.rollout.size
         if cfg.normalize_obs:
             self.obs_rms.update(self.rollout.obs[:n].astype(np.float64))
         self.rollout.clear()
         self.updates += 1
-        return {name: float(np.mean(values)) for name, values in stats.items()}
+        return {name: float(torch.stack(values).double().mean()) for name, values in stats.items()}
 
     # ------------------------------------------------------------ persistence
     def save(self, directory: Path) -> None:
