@@ -37,6 +37,16 @@ def test_off_policy_learners_report_the_norms_their_gradients_have(agent_id: str
     assert metrics["critic_grad_norm"] > 0.0 and metrics["policy_grad_norm"] > 0.0
 
 
+def test_td3_reports_its_actor_loss_when_the_delay_divides_metrics_every() -> None:
+    """With policy_delay 2 and an even metrics_every, the reporting update has no actor step."""
+    agent, env = build("td3-mlp", "Pendulum-V-v0", policy_delay=2, metrics_every=2)
+    observe_rewards(agent, env, [1.0, -2.0, 0.5, 3.0, 0.0, 1.0], terminated=False)
+    reports = [m for m in (agent.update() for _ in range(6)) if m]
+    assert len(reports) == 3
+    for reported in reports:  # the latest delayed actor step's loss, finite
+        assert "actor_loss" in reported and np.isfinite(reported["actor_loss"])
+
+
 def test_resel_reports_policy_metrics_when_metrics_every_is_even() -> None:
     agent = make_resel("resel-gru", "TMazePassive-10-v0", metrics_every=4)
     metrics = run_steps(agent, "TMazePassive-10-v0", 120)

@@ -69,6 +69,8 @@ class TD3(OffPolicyAgent):
     Config = TD3Config
     agent_id = "td3"
     cfg: TD3Config
+    _last_actor_loss: torch.Tensor | None = None
+    """The loss of the latest delayed actor step (reported by the updates between them)."""
 
     @classmethod
     def check_task(cls, task: TaskSpec) -> str | None:
@@ -139,6 +141,10 @@ class TD3(OffPolicyAgent):
         self.critic_opt.step()
         metrics = {"critic_loss": critic_loss.detach()}
         if self.updates % cfg.policy_delay:
+            # No actor step this time: report the latest one's loss, or a metrics_every that
+            # the delay divides (the default 1000 and 2) would never show an actor loss.
+            if self._last_actor_loss is not None:
+                metrics["actor_loss"] = self._last_actor_loss
             return metrics
 
         # Delayed actor: ascend the first critic; then the targets follow.
@@ -155,7 +161,7 @@ class TD3(OffPolicyAgent):
             self.buffer.refresh_next_state(mb.steps, fresh, cfg.new_state_update_tau)
         self._soft_update_targets()
         soft_update(self.actor_target, self.actor, cfg.tau)
-        metrics["actor_loss"] = actor_loss.detach()
+        metrics["actor_loss"] = self._last_actor_loss = actor_loss.detach()
         return metrics
 
     def _modules(self) -> dict[str, Any]:
