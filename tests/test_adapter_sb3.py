@@ -269,3 +269,24 @@ def test_the_librarys_training_statistics_are_the_metrics(name: str, value_loss:
     assert np.isfinite(last[value_loss]) and last[value_loss] >= 0.0
     assert last["updates"] == agent.model._n_updates
     assert last[value_loss] == agent.model.logger.name_to_value[f"train/{value_loss}"]
+
+
+def test_an_action_space_the_algorithm_lacks_is_refused_before_any_run(
+    cli: Any, db_url: str
+) -> None:
+    """SB3 asserts the action space only when it builds the model: the plan refuses it first."""
+    sac = cli("run", "--agent", "sb3:SAC", "--task", "TMazePassive-10-v0", "--steps", "50",
+              "--db", db_url)  # fmt: skip
+    assert sac.status == 2 and len(sac.err.strip().splitlines()) == 1, sac.err
+    assert "SAC acts only in Box action spaces" in sac.err and "Traceback" not in sac.err
+    dqn = cli("run", "--agent", "sb3:DQN", "--task", "Pendulum-V-v0", "--steps", "50",
+              "--db", db_url)  # fmt: skip
+    assert dqn.status == 2 and "DQN acts only in Discrete action spaces" in dqn.err
+    for algorithm, task in (("RecurrentPPO", "TMazePassive-10-v0"), ("RecurrentPPO", "Wind-v0")):
+        assert sb3_agent_class(algorithm).check_task(get_task(task)) is None
+
+
+def sb3_agent_class(name: str) -> type[SB3Agent]:
+    import pomdpbench.adapters.sb3 as adapter
+
+    return getattr(adapter, name)

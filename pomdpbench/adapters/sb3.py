@@ -42,6 +42,7 @@ import numpy as np
 
 from pomdpbench.agents.protocol import AgentContext, AgentInput, Transition
 from pomdpbench.errors import ConfigError
+from pomdpbench.registry import TaskSpec
 
 ADAPTER_VERSION = "1"
 """Bump when a change to this adapter can alter results."""
@@ -163,6 +164,17 @@ def training_statistics(model: Any) -> dict[str, float]:
     }
 
 
+ACTION_SPACES: dict[str, tuple[str, ...]] = {
+    # Which of the benchmark's two action-space kinds each algorithm supports (SB3 docs, "RL
+    # Algorithms" table; sb3-contrib docs, the same table). PPO, A2C, RecurrentPPO, TRPO and ARS
+    # take both.
+    "SAC": ("Box",), "TD3": ("Box",), "DDPG": ("Box",), "TQC": ("Box",), "CrossQ": ("Box",),
+    "DQN": ("Discrete",), "QRDQN": ("Discrete",), "MaskablePPO": ("Discrete",),
+    "PPO": ("Box", "Discrete"), "A2C": ("Box", "Discrete"), "RecurrentPPO": ("Box", "Discrete"),
+    "TRPO": ("Box", "Discrete"), "ARS": ("Box", "Discrete"),
+}  # fmt: skip
+
+
 class SB3Agent:
     """The harness's agent around one SB3 algorithm instance (see the module docstring).
 
@@ -202,6 +214,29 @@ class SB3Agent:
         self._steps = 0  # collected since the last train (rollout steps or train_freq steps)
         self._episodes = 0
         self._last_done = False
+
+    @classmethod
+    def check_task(cls, task: TaskSpec) -> str | None:
+        """Refuse a task whose action space the algorithm cannot act in, before any run.
+
+        SB3 checks this only when the model is built (an assertion); the table is SB3's own
+        documentation of action-space support ("RL Algorithms" in its docs, and sb3-contrib's),
+        looked up along the class's bases so a user's subclass inherits it.
+        """
+        if cls.algorithm is None:
+            return None
+        kind = "Discrete" if task.action_space.startswith("Discrete") else "Box"
+        for base in cls.algorithm.__mro__:
+            supported = ACTION_SPACES.get(base.__name__)
+            if supported is not None and kind not in supported:
+                return (
+                    f"{cls.algorithm.__name__} acts only in {' or '.join(supported)} action "
+                    f"spaces and {task.id} has {task.action_space}: pick a task with "
+                    f"{supported[0]} actions or another algorithm"
+                )
+            if supported is not None:
+                return None
+        return None
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
