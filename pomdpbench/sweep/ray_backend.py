@@ -18,7 +18,8 @@ same command resumes it later, as after a killed local worker.
 
 Lifetime: the tasks and the mailbox belong to this driver's Ray job and end with it; a
 private instance is shut down when the sweep ends, and dies with this process even on
-``kill -9`` (Ray ties its processes to the process that started them).
+``kill -9``: Ray ties its GCS and raylet to the process that started them, and a watchdog
+(:mod:`pomdpbench.sweep.reaper`) ends the raylet's agents, which would linger for minutes.
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ from pomdpbench.harness.job import JobSpec
 from pomdpbench.store.repository import Store
 from pomdpbench.sweep.display import SweepDisplay
 from pomdpbench.sweep.local import Heartbeat, SweepReport, conclude, prepare, record_event
+from pomdpbench.sweep.reaper import Reaper, descendants
 
 INSTALL_HINT = "pip install 'pomdpbench[ray]'"
 MAX_RETRIES = 3
@@ -48,6 +50,8 @@ MAX_RETRIES = 3
 CHECKPOINT_WAIT_S = 60.0
 """After Ctrl-C, how long the tasks get to checkpoint and report."""
 CAPACITY_REFRESH_S = 5.0
+LOOPBACK_SWITCH = "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"
+"""Ray's switch (``ray._private.ray_constants``) for single-node instances on the loopback."""
 
 
 def require_ray() -> Any:
@@ -87,8 +91,15 @@ def ray_session(options: RayOptions) -> Iterator[None]:
     """Connect to the cluster (or start a private instance) for the duration of the block."""
     ray = require_ray()
     quiet: dict[str, Any] = {"log_to_driver": False, "logging_level": "WARNING"}
+    reaper = Reaper(exclude=descendants(os.getpid())) if options.address is None else None
     try:
+        if reaper is not None:
+            reaper.start()
         if options.address is None:
+            # A private instance serves this machine only: Ray then takes the loopback address
+            # as the node's address instead of the one facing the network (Ray turns an
+            # explicit 127.0.0.1 into the latter; this switch is how it keeps the former).
+            os.environ.setdefault(LOOPBACK_SWITCH, "0")
             size = options.local_runs
             cpus = None if size is None else max(1, math.ceil(size * options.cpus_per_run))
             gpus = None if size is None or not options.gpus_per_run else size
@@ -97,16 +108,22 @@ def ray_session(options: RayOptions) -> Iterator[None]:
         else:
             ray.init(address=options.address, **quiet)
     except (ConnectionError, RuntimeError, ValueError) as exc:
+        if reaper is not None:
+            reaper.stop()
         where = options.address or "a new local instance"
         first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
         raise ConfigError(
             f"cannot connect to the Ray cluster at {where} ({first}): start one with "
             "`ray start --head`, or leave out --address to run on this machine"
         ) from None
+    if reaper is not None:
+        reaper.send()  # the instance's processes, before the first run
     try:
         yield
     finally:
         ray.shutdown()  # a private instance stops here; on a cluster, this job's tasks end
+        if reaper is not None:
+            reaper.stop()  # and whatever of it is still running (agents that linger)
 
 
 @dataclass(frozen=True)
