@@ -197,6 +197,9 @@ def run_sweep_on_ray(
     jobs: Sequence[JobSpec], store: Store, display: SweepDisplay, options: RayOptions
 ) -> SweepReport:
     """Run every job as a Ray task (inside :func:`ray_session`); Ctrl-C as in local sweeps."""
+    # absolute: a task's working directory is its worker's, not this process's
+    jobs = [replace(job, checkpoint_dir=str(Path(job.checkpoint_dir).absolute()))
+            if job.checkpoint_dir else job for job in jobs]  # fmt: skip
     report = SweepReport()
     markers: list[Path] = []
     try:
