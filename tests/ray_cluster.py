@@ -84,6 +84,8 @@ class RayCluster:
     address: str
     env: dict[str, str]
     nodes: list[subprocess.Popen[bytes]] = field(default_factory=list)
+    leftover: set[int] = field(default_factory=set)
+    """Processes still alive after :func:`stop` (even SIGKILL did not end them)."""
 
     def processes(self) -> set[int]:
         """Every process of the cluster (node commands and what they started)."""
@@ -160,4 +162,4 @@ def ray_cluster(logs: Path, worker_nodes: int = 2) -> Iterator[RayCluster]:
             _wait_for_cpus(cluster.address, env, index + 1, 180)  # one at a time: less load
         yield cluster
     finally:
-        stop(cluster)
+        cluster.leftover = stop(cluster)

@@ -110,6 +110,7 @@ def stored(db: Path) -> dict[tuple[str, str, int], dict[str, Any]]:
 def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RayCluster]:
     with ray_cluster(tmp_path_factory.mktemp("ray-logs")) as running:
         yield running
+    assert not running.leftover, f"processes of the test cluster outlived it: {running.leftover}"
 
 
 @pytest.mark.slow
@@ -157,7 +158,7 @@ def test_killing_the_ray_worker_of_a_run_loses_and_duplicates_nothing(
         if driver.poll() is None:
             driver.kill()
     assert driver.returncode == 0, err
-    assert "retry  random Pendulum-V-v0" in err
+    assert "retry  random Pendulum-V-v0" in err and "re-runs it from its checkpoint at step" in err
     with sqlite3.connect(tmp_path / "pomdpbench.db") as connection:
         runs = connection.execute("SELECT id, status, env_steps FROM runs").fetchall()
         assert [(s, n) for _, s, n in runs] == [("finished", steps)] * 2
