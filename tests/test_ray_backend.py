@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from ray_cluster import RayCluster, alive, descendants, ray_cluster
+from ray_cluster import RayCluster, alive, descendants, free_port, ray_cluster
 
 from pomdpbench.sweep.ray_backend import Origin
 
@@ -53,6 +53,8 @@ def test_backend_ray_without_ray_is_one_line_naming_the_install(
         (("--backend", "ray", "--gpus-per-run", "-1"), "must be a non-negative number"),
         (("--backend", "ray", "--device", "cuda"), "needs --gpus-per-run"),
         (("--backend", "ray", "--address", "auto", "--workers", "2"), "leave out --workers"),
+        (("--backend", "ray", "--address", "head-node"), "is not host:port"),
+        (("--backend", "ray", "--address", f"127.0.0.2:{free_port()}"), "nothing answers at"),
     ],
 )
 def test_ray_settings_are_checked_before_anything_runs(

@@ -175,7 +175,12 @@ def _ray_options(args: argparse.Namespace) -> RayOptions | None:
             if value is not None:
                 raise ConfigError(f"{flag} is a Ray setting: add --backend ray")
         return None
-    from pomdpbench.sweep.ray_backend import RayOptions, check_request, require_ray
+    from pomdpbench.sweep.ray_backend import (
+        RayOptions,
+        check_reachable,
+        check_request,
+        require_ray,
+    )
 
     require_ray()
     cpus = 1.0 if args.cpus_per_run is None else args.cpus_per_run
@@ -193,6 +198,8 @@ def _ray_options(args: argparse.Namespace) -> RayOptions | None:
         )
     if args.workers is not None and args.workers < 1:
         raise ConfigError(f"--workers must be at least 1, got {args.workers}")
+    if args.address is not None:
+        check_reachable(args.address)
     return RayOptions(address=args.address, cpus_per_run=cpus, gpus_per_run=gpus,
                       local_runs=args.workers)  # fmt: skip
 

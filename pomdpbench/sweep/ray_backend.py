@@ -86,6 +86,28 @@ def check_request(value: float, flag: str) -> None:
         raise ConfigError(f"{flag} above 1 must be a whole number (Ray's rule), got {value}")
 
 
+def check_reachable(address: str, timeout_s: float = 5.0) -> None:
+    """Fail in one line if nothing listens at ``host:port`` (Ray itself retries for minutes).
+
+    ``auto`` is left to Ray, which finds the address in ``RAY_ADDRESS`` or its own files.
+    """
+    if address == "auto":
+        return
+    host, _, port = address.removeprefix("ray://").rpartition(":")
+    if not host or not port.isdigit():
+        raise ConfigError(
+            f"--address {address!r} is not host:port, ray://host:port or auto: e.g. "
+            "--address ray://head-node:10001"
+        )
+    try:
+        socket.create_connection((host.strip("[]"), int(port)), timeout=timeout_s).close()
+    except OSError as exc:
+        raise ConfigError(
+            f"nothing answers at {address} ({exc.strerror or exc}): start the cluster with "
+            f"`ray start --head --port {port}` there, or fix --address"
+        ) from None
+
+
 @contextlib.contextmanager
 def ray_session(options: RayOptions) -> Iterator[None]:
     """Connect to the cluster (or start a private instance) for the duration of the block."""
