@@ -211,3 +211,40 @@ def test_a_private_ray_instance_ends_with_its_sweep_even_on_kill_9(tmp_path: Pat
         assert not left, f"processes of the Ray instance outlived the sweep (kill -9: {kill})"
     results = sweep(("results", "--json"), tmp_path / "kill-False")
     assert [r["status"] for r in json.loads(results.stdout)] == ["finished"]
+
+
+@pytest.mark.slow
+def test_ctrl_c_on_ray_checkpoints_and_the_same_command_resumes(tmp_path: Path) -> None:
+    steps, every = 200_000, 20_000
+    args = ("run", "--agent", "random", "--task", "Pendulum-V-v0", "--seeds", "0", "--steps",
+            str(steps), "--eval-every", str(every), "--eval-episodes", "1",
+            "--checkpoint-every", "0", "--backend", "ray", "--workers", "1")  # fmt: skip
+    env = {k: v for k, v in os.environ.items() if k not in ("POMDPBENCH_DB", "RAY_ADDRESS")}
+    driver = subprocess.Popen([sys.executable, "-m", "pomdpbench", *args], cwd=tmp_path, env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                              start_new_session=True)  # fmt: skip
+    try:
+        db, deadline = tmp_path / "pomdpbench.db", time.monotonic() + 300
+        while time.monotonic() < deadline:
+            time.sleep(0.5)
+            if db.exists():
+                with sqlite3.connect(db, timeout=5) as connection:
+                    row = connection.execute("SELECT checkpoint_step FROM runs").fetchone()
+                if row and row[0]:
+                    break
+        os.killpg(driver.pid, signal.SIGINT)  # what Ctrl-C does to the foreground group
+        _, err = driver.communicate(timeout=180)
+    finally:
+        if driver.poll() is None:
+            driver.kill()
+    assert driver.returncode == 130, err
+    assert "run the same command again to resume" in err and "Traceback" not in err
+    (run,) = json.loads(sweep(("results", "--json"), tmp_path).stdout)
+    assert run["status"] == "interrupted" and 0 < run["env_steps"] < steps
+    resumed = sweep(args, tmp_path, env)
+    assert resumed.returncode == 0 and "resuming at step" in resumed.stderr, resumed.stderr
+    (run,) = json.loads(sweep(("results", "--json"), tmp_path).stdout)
+    assert run["status"] == "finished"
+    with sqlite3.connect(db) as connection:
+        evaluations = [s for (s,) in connection.execute("SELECT env_step FROM evaluations")]
+    assert sorted(evaluations) == list(range(0, steps + 1, every))
