@@ -37,7 +37,8 @@ from pomdpbench.harness.job import JobSpec
 from pomdpbench.store import Store
 from pomdpbench.sweep import SweepReport, SweepRequest, plan, run_sweep
 from pomdpbench.sweep.display import SweepDisplay
-from pomdpbench.sweep.ray_backend import RayOptions, ray_session, run_sweep_on_ray
+from pomdpbench.sweep.ray_backend import run_sweep_on_ray
+from pomdpbench.sweep.ray_connect import RayOptions, ray_session
 
 TASK = "Pendulum-V-v0"
 

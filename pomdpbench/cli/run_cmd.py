@@ -16,7 +16,7 @@ from pomdpbench.errors import ConfigError
 if TYPE_CHECKING:
     from pomdpbench.sweep import SweepReport
     from pomdpbench.sweep.display import SweepDisplay
-    from pomdpbench.sweep.ray_backend import RayOptions
+    from pomdpbench.sweep.ray_connect import RayOptions
 
 
 def add_parser(commands: Any) -> None:
@@ -144,7 +144,8 @@ def run(args: argparse.Namespace) -> int:
     display = SweepDisplay()
     try:
         if ray_options is not None:
-            from pomdpbench.sweep.ray_backend import ray_session, run_sweep_on_ray
+            from pomdpbench.sweep.ray_backend import run_sweep_on_ray
+            from pomdpbench.sweep.ray_connect import ray_session
 
             with ray_session(ray_options), display:
                 report = run_sweep_on_ray(jobs, store, display, ray_options)
@@ -175,7 +176,7 @@ def _ray_options(args: argparse.Namespace) -> RayOptions | None:
             if value is not None:
                 raise ConfigError(f"{flag} is a Ray setting: add --backend ray")
         return None
-    from pomdpbench.sweep.ray_backend import (
+    from pomdpbench.sweep.ray_connect import (
         RayOptions,
         check_reachable,
         check_request,
