@@ -16,6 +16,7 @@ from pomdpbench.errors import ConfigError
 if TYPE_CHECKING:
     from pomdpbench.sweep import SweepReport
     from pomdpbench.sweep.display import SweepDisplay
+    from pomdpbench.sweep.ray_connect import RayOptions
 
 
 def add_parser(commands: Any) -> None:
@@ -51,7 +52,29 @@ def add_parser(commands: Any) -> None:
         help="override a hyperparameter (repeatable)",
     )  # fmt: skip
     add_db_option(parser)
-    parser.add_argument("--workers", type=int, default=1, help="parallel worker processes")
+    parser.add_argument(
+        "--workers", type=int, metavar="N",
+        help="parallel worker processes (default 1); with --backend ray and no --address, "
+        "the size of the private Ray instance in runs (default: every CPU of this machine)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--backend", choices=("local", "ray"), default="local",
+        help="local: this machine's processes (default); ray: one Ray task per run "
+        "(docs/scale.md)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--address", metavar="ADDRESS",
+        help="with --backend ray: the cluster (ray://host:port, host:port or auto); "
+        "default: a private Ray instance on this machine, shut down when the sweep ends",
+    )  # fmt: skip
+    parser.add_argument(
+        "--cpus-per-run", type=float, metavar="F",
+        help="with --backend ray: CPUs each run reserves (default 1; fractions allowed)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--gpus-per-run", type=float, metavar="F",
+        help="with --backend ray: GPUs each run reserves (default 0; 0.5 shares a GPU)",
+    )  # fmt: skip
     parser.add_argument("--threads", type=int, help="torch threads per run (default: 1)")
     parser.add_argument("--device", default="cpu", help="cpu, cuda or cuda:N")
     parser.add_argument(
@@ -98,18 +121,21 @@ def run(args: argparse.Namespace) -> int:
     # an unknown agent is refused before the sweep machinery (torch) is imported; plan()
     # checks everything else, and the agent again
     get_agent_spec(args.agent)
-    _check_device(args.device)
+    ray_options = _ray_options(args)
+    if ray_options is None:  # on Ray the cluster's nodes have the devices, not this one
+        _check_device(args.device)
     from pomdpbench.store import Store
     from pomdpbench.store.database import database_url
     from pomdpbench.sweep import SweepInterrupted, SweepRequest, plan, run_sweep
     from pomdpbench.sweep.display import SweepDisplay
 
     url = database_url(args.db)
+    workers = 1 if args.workers is None else args.workers
     request = SweepRequest(
         agent=args.agent, suite=args.suite, tasks=tuple(args.task or ()), seeds=args.seeds,
         num_seeds=args.num_seeds, tier=args.budget, steps=args.steps,
         eval_every=args.eval_every, eval_episodes=args.eval_episodes,
-        overrides=parse_overrides(args.set), device=args.device, workers=args.workers,
+        overrides=parse_overrides(args.set), device=args.device, workers=workers,
         threads=args.threads, checkpoint_root=checkpoint_root(args.checkpoint_dir, url),
         checkpoint_every_s=args.checkpoint_every,
     )  # fmt: skip
@@ -117,8 +143,15 @@ def run(args: argparse.Namespace) -> int:
     store = Store.open(url)
     display = SweepDisplay()
     try:
-        with display:
-            report = run_sweep(jobs, store, display, workers=args.workers)
+        if ray_options is not None:
+            from pomdpbench.sweep.ray_backend import run_sweep_on_ray
+            from pomdpbench.sweep.ray_connect import ray_session
+
+            with ray_session(ray_options), display:
+                report = run_sweep_on_ray(jobs, store, display, ray_options)
+        else:
+            with display:
+                report = run_sweep(jobs, store, display, workers=workers)
     except SweepInterrupted as stop:
         _summarize(stop.report, url, display)
         display.note("interrupted: run the same command again to resume from the checkpoints")
@@ -133,6 +166,43 @@ def run(args: argparse.Namespace) -> int:
         "or run the same command again to resume\n"
     )
     return 1
+
+
+def _ray_options(args: argparse.Namespace) -> RayOptions | None:
+    """The Ray backend's settings, checked; None for the local backend."""
+    if args.backend != "ray":
+        for flag, value in (("--address", args.address), ("--cpus-per-run", args.cpus_per_run),
+                            ("--gpus-per-run", args.gpus_per_run)):  # fmt: skip
+            if value is not None:
+                raise ConfigError(f"{flag} is a Ray setting: add --backend ray")
+        return None
+    from pomdpbench.sweep.ray_connect import (
+        RayOptions,
+        check_reachable,
+        check_request,
+        require_ray,
+    )
+
+    require_ray()
+    cpus = 1.0 if args.cpus_per_run is None else args.cpus_per_run
+    gpus = 0.0 if args.gpus_per_run is None else args.gpus_per_run
+    check_request(cpus, "--cpus-per-run")
+    check_request(gpus, "--gpus-per-run")
+    if args.device != "cpu" and gpus == 0:
+        raise ConfigError(
+            f"--device {args.device} on Ray needs --gpus-per-run (1, or 0.5 to share a GPU)"
+        )
+    if args.address is not None and args.workers is not None:
+        raise ConfigError(
+            "--workers sizes a private Ray instance; on a cluster its resources and "
+            "--cpus-per-run decide how many runs go at once: leave out --workers"
+        )
+    if args.workers is not None and args.workers < 1:
+        raise ConfigError(f"--workers must be at least 1, got {args.workers}")
+    if args.address is not None:
+        check_reachable(args.address)
+    return RayOptions(address=args.address, cpus_per_run=cpus, gpus_per_run=gpus,
+                      local_runs=args.workers)  # fmt: skip
 
 
 def _counts(report: SweepReport) -> str:

@@ -122,7 +122,7 @@ def checkpoint_step(folder: Path) -> int:
     return int(folder.name.split("-")[-1])
 
 
-def _record(event: ev.Event, store: Store, display: SweepDisplay, report: SweepReport) -> bool:
+def record_event(event: ev.Event, store: Store, display: SweepDisplay, report: SweepReport) -> bool:
     """Store and show one event; True once the run is closed (ended, or refused by the store).
 
     An event the database refuses fails its run with the reason instead of stopping the
@@ -162,6 +162,11 @@ def run_sweep(
     finally:
         with contextlib.suppress(Exception):  # never hide the error that ended the sweep
             store.release_leases()
+    return conclude(jobs, report)
+
+
+def conclude(jobs: Sequence[JobSpec], report: SweepReport) -> SweepReport:
+    """Delete the finished runs' checkpoints; raise :class:`SweepInterrupted` after a Ctrl-C."""
     for summary in report.finished:
         job = next((j for j in jobs if j.run_key == summary.run_key), None)
         if job is not None and job.checkpoint_dir:
@@ -201,7 +206,7 @@ class _InlineSink:
     def __call__(self, event: ev.Event) -> None:
         if self.closed:
             return  # the store refused an event: the rest of this run is not recorded
-        self.closed = _record(event, self.store, self.display, self.report)
+        self.closed = record_event(event, self.store, self.display, self.report)
         self.beat([self.run_key])
 
 
@@ -266,7 +271,7 @@ def _run_processes(
         except queue_module.Empty:
             return
         while True:
-            if event.run_key not in closed and _record(event, store, display, report):
+            if event.run_key not in closed and record_event(event, store, display, report):
                 closed.add(event.run_key)
                 process = running.get(event.run_key)
                 if process is not None and not isinstance(event, (ev.Finished, ev.Stopped)):
