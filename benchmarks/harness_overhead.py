@@ -54,10 +54,17 @@ def bare(task: str, steps: int) -> float:
 def harness(task: str, steps: int) -> float:
     """Steps per second of the random agent through the harness (everything included)."""
     job = JobSpec(
-        agent="random", agent_version="bench", agent_entry_point="", task=task,
-        suite=pomdpbench.get_task(task).suite, tier="custom", seed=0, budget=steps,
-        eval_every=steps, eval_episodes=1,
-    )  # fmt: skip
+        agent="random",
+        agent_version="bench",
+        agent_entry_point="",
+        task=task,
+        suite=pomdpbench.get_task(task).suite,
+        tier="custom",
+        seed=0,
+        budget=steps,
+        eval_every=steps,
+        eval_episodes=1,
+    )
     start = time.perf_counter()
     run_job(job, lambda event: None)
     return steps / (time.perf_counter() - start)
@@ -67,8 +74,11 @@ def loop_at(revision: str) -> Any:
     """The training loop module as it was at git ``revision``, loaded beside today's."""
     source = subprocess.run(
         ["git", "show", f"{revision}:pomdpbench/harness/loop.py"],
-        capture_output=True, text=True, check=True, cwd=Path(__file__).resolve().parent,
-    ).stdout  # fmt: skip
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=Path(__file__).resolve().parent,
+    ).stdout
     module = types.ModuleType(f"loop_at_{revision}")
     exec(compile(source, f"{revision}:pomdpbench/harness/loop.py", "exec"), module.__dict__)
     return module
@@ -77,10 +87,17 @@ def loop_at(revision: str) -> Any:
 def cpu_rate(runner: Any, task: str, steps: int) -> float:
     """Steps per CPU second of the random agent through ``runner`` (a ``run_job``)."""
     job = JobSpec(
-        agent="random", agent_version="bench", agent_entry_point="", task=task,
-        suite=pomdpbench.get_task(task).suite, tier="custom", seed=0, budget=steps,
-        eval_every=steps, eval_episodes=1,
-    )  # fmt: skip
+        agent="random",
+        agent_version="bench",
+        agent_entry_point="",
+        task=task,
+        suite=pomdpbench.get_task(task).suite,
+        tier="custom",
+        seed=0,
+        budget=steps,
+        eval_every=steps,
+        eval_episodes=1,
+    )
     start = time.process_time()
     runner(job, lambda event: None)
     return steps / (time.process_time() - start)

@@ -47,12 +47,18 @@ def register_bench_suites() -> None:
         ids = []
         for t in range(TASKS):
             spec = TaskSpec(
-                id=f"BenchTask{s}x{t}-v0", suite=f"bench{s}",
-                entry_point="pomdpbench.envs.tmaze:PassiveTMaze", max_episode_steps=11,
-                metric="return", observation_size=2, action_space="Discrete(4)",
+                id=f"BenchTask{s}x{t}-v0",
+                suite=f"bench{s}",
+                entry_point="pomdpbench.envs.tmaze:PassiveTMaze",
+                max_episode_steps=11,
+                metric="return",
+                observation_size=2,
+                action_space="Discrete(4)",
                 tiers={name: tier for name in ("full", "short", "smoke")},
-                simulator="none", simulator_package="pomdpbench", references=refs,
-            )  # fmt: skip
+                simulator="none",
+                simulator_package="pomdpbench",
+                references=refs,
+            )
             ids.append(register_task(spec).id)
         register_suite(SuiteSpec(f"bench{s}", "benchmark", "return", tuple(ids), {}))
 
@@ -69,10 +75,15 @@ def synthetic_runs() -> Iterator[SyntheticRun]:
                     final = skill + rng.normal(0.0, 10.0)
                     values = final * steps / BUDGET + rng.normal(0.0, 2.0, POINTS)
                     yield SyntheticRun(
-                        f"agent{a}", f"BenchTask{s}x{t}-v0", f"bench{s}", seed, float(final),
-                        tier="full", budget=BUDGET,
+                        f"agent{a}",
+                        f"BenchTask{s}x{t}-v0",
+                        f"bench{s}",
+                        seed,
+                        float(final),
+                        tier="full",
+                        budget=BUDGET,
                         curve=list(zip(steps.tolist(), values.tolist(), strict=True)),
-                    )  # fmt: skip
+                    )
 
 
 def main() -> None:
@@ -87,8 +98,10 @@ def main() -> None:
     runs = SUITES * TASKS * AGENTS * SEEDS
     size_mib = path.stat().st_size / 2**20
     elapsed = time.perf_counter() - started
-    print(f"built {path}: {runs:,} runs, {runs * POINTS:,} evaluations in {elapsed:.1f} s "
-          f"({size_mib:.0f} MiB)")  # fmt: skip
+    print(
+        f"built {path}: {runs:,} runs, {runs * POINTS:,} evaluations in {elapsed:.1f} s "
+        f"({size_mib:.0f} MiB)"
+    )
 
     os.environ["POMDPBENCH_DB"] = url
     from pomdpbench._leaderboard import data
@@ -123,8 +136,10 @@ def main() -> None:
     print(f"evaluation query of one suite ({len(points):,} points): {curves_s:.3f} s")
     print(f"headline warm: {warm:.4f} s; cold / warm = {cold / max(warm, 1e-9):,.0f}")
     load = os.getloadavg()[0]
-    print(f"headline cold CPU time: {cold_cpu:.3f} s (load average {load:.1f} on "
-          f"{os.cpu_count()} cores: wall time grows when others share the machine)")  # fmt: skip
+    print(
+        f"headline cold CPU time: {cold_cpu:.3f} s (load average {load:.1f} on "
+        f"{os.cpu_count()} cores: wall time grows when others share the machine)"
+    )
     if not args.keep:
         path.unlink()
         for suffix in ("-wal", "-shm"):

@@ -47,16 +47,32 @@ def td3_field(warmup: int, buffer: int) -> list[Contestant]:
     from stable_baselines3 import TD3
     from stable_baselines3.common.noise import NormalActionNoise
 
-    config = {"hidden_sizes": [256, 256], "batch_size": 100, "learning_starts": warmup,
-              "buffer_size": buffer, "policy_delay": 2, "actor_lr": 1e-3,
-              "critic_lr": 1e-3}  # fmt: skip
+    config = {
+        "hidden_sizes": [256, 256],
+        "batch_size": 100,
+        "learning_starts": warmup,
+        "buffer_size": buffer,
+        "policy_delay": 2,
+        "actor_lr": 1e-3,
+        "critic_lr": 1e-3,
+    }
     # Both add the exploration noise to the action scaled to [-1, 1].
     noise = NormalActionNoise(np.zeros(1), 0.1 * np.ones(1))
-    peer = {"learning_rate": 1e-3, "buffer_size": buffer, "learning_starts": warmup,
-            "batch_size": 100, "tau": 0.005, "gamma": 0.99, "train_freq": 1,
-            "gradient_steps": 1, "policy_delay": 2, "target_policy_noise": 0.2,
-            "target_noise_clip": 0.5, "action_noise": noise,
-            "policy_kwargs": {"net_arch": [256, 256]}}  # fmt: skip
+    peer = {
+        "learning_rate": 1e-3,
+        "buffer_size": buffer,
+        "learning_starts": warmup,
+        "batch_size": 100,
+        "tau": 0.005,
+        "gamma": 0.99,
+        "train_freq": 1,
+        "gradient_steps": 1,
+        "policy_delay": 2,
+        "target_policy_noise": 0.2,
+        "target_noise_clip": 0.5,
+        "action_noise": noise,
+        "policy_kwargs": {"net_arch": [256, 256]},
+    }
     sb3_kwargs = {**peer, "device": "cpu"}
     field = [
         ours("td3-mlp", TASK, config, fill=warmup, extra=20),
@@ -74,17 +90,35 @@ def ppo_field() -> list[Contestant]:
     from stable_baselines3 import PPO
     from torch import nn
 
-    config = {"rollout_steps": ROLLOUT, "epochs": 10, "minibatch_size": 32,
-              "hidden_sizes": [128, 128], "activation": "relu"}  # fmt: skip
-    peer = {"n_steps": ROLLOUT, "batch_size": 32, "n_epochs": 10, "learning_rate": 1e-4,
-            "gamma": 0.99, "gae_lambda": 0.95, "clip_range": 0.2, "ent_coef": 0.0}  # fmt: skip
+    config = {
+        "rollout_steps": ROLLOUT,
+        "epochs": 10,
+        "minibatch_size": 32,
+        "hidden_sizes": [128, 128],
+        "activation": "relu",
+    }
+    peer = {
+        "n_steps": ROLLOUT,
+        "batch_size": 32,
+        "n_epochs": 10,
+        "learning_rate": 1e-4,
+        "gamma": 0.99,
+        "gae_lambda": 0.95,
+        "clip_range": 0.2,
+        "ent_coef": 0.0,
+    }
     arch = {"net_arch": {"pi": [128, 128], "vf": [128, 128]}}
     field = [
         ours("ppo-mlp", TASK, config, fill=0, first=ROLLOUT),
-        stable_baselines("sb3", PPO, TASK, {**peer, "device": "cpu",
-                         "policy_kwargs": {**arch, "activation_fn": nn.ReLU}},
-                         fill=0, first=ROLLOUT),
-    ]  # fmt: skip
+        stable_baselines(
+            "sb3",
+            PPO,
+            TASK,
+            {**peer, "device": "cpu", "policy_kwargs": {**arch, "activation_fn": nn.ReLU}},
+            fill=0,
+            first=ROLLOUT,
+        ),
+    ]
     if importlib.util.find_spec("sbx") is not None:
         import flax.linen
         import sbx
@@ -107,8 +141,10 @@ def main() -> None:
 
     import pomdpbench
 
-    print(f"pomdpbench {pomdpbench.__version__}, torch {torch.__version__}, one core; {TASK}, "
-          f"{args.repeats} repeats")  # fmt: skip
+    print(
+        f"pomdpbench {pomdpbench.__version__}, torch {torch.__version__}, one core; {TASK}, "
+        f"{args.repeats} repeats"
+    )
     lines: list[str] = []
     if "td3" in args.learners:
         print(f"\nTD3: {args.steps} steps a window after {args.warmup} warm-up")

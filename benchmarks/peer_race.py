@@ -88,13 +88,16 @@ def print_table(contestants: list[Contestant]) -> None:
     """Steps/s of every window, best, cpu/wall and the first update's time."""
     repeats = len(contestants[0].windows)
     head = "".join(f"{'rep ' + str(i + 1):>9}" for i in range(repeats))
-    print(f"\n{'learner':<12}{head}{'best':>9}{'cpu/wall':>10}{'per cpu-s':>11}"
-          f"{'first update s':>16}")  # fmt: skip
+    print(
+        f"\n{'learner':<12}{head}{'best':>9}{'cpu/wall':>10}{'per cpu-s':>11}{'first update s':>16}"
+    )
     for c in contestants:
         cells = "".join(f"{sps:>9.1f}" for sps, _ in c.windows)
         share = max(r for _, r in c.windows)
-        print(f"{c.name:<12}{cells}{c.best:>9.1f}{share:>10.2f}{c.best_per_cpu:>11.1f}"
-              f"{c.first_update_s:>16.2f}")  # fmt: skip
+        print(
+            f"{c.name:<12}{cells}{c.best:>9.1f}{share:>10.2f}{c.best_per_cpu:>11.1f}"
+            f"{c.first_update_s:>16.2f}"
+        )
 
 
 def ratio_lines(name: str, contestants: list[Contestant]) -> list[str]:
@@ -123,9 +126,14 @@ def warm(advance: Callable[[int], None], fill: int, first: int, extra: int) -> f
 
 
 def ours(
-    agent: str, task: str, config: dict[str, Any], fill: int, first: int = 1, extra: int = 0,
+    agent: str,
+    task: str,
+    config: dict[str, Any],
+    fill: int,
+    first: int = 1,
+    extra: int = 0,
     device: str = "cpu",
-) -> Contestant:  # fmt: skip
+) -> Contestant:
     """A shipped agent through the harness's training loop (no evaluations in the windows)."""
     from pomdpbench.harness.checkpoint import HarnessState
     from pomdpbench.harness.loop import _train, build_run
@@ -133,10 +141,20 @@ def ours(
     from pomdpbench.record.job import JobSpec
 
     job = JobSpec(
-        agent=agent, agent_version="bench", agent_entry_point="", task=task, suite="bench",
-        tier="custom", seed=0, budget=10**9, eval_every=10**9, eval_episodes=1,
-        config=config, known_eval_steps=(0,), device=device,
-    )  # fmt: skip
+        agent=agent,
+        agent_version="bench",
+        agent_entry_point="",
+        task=task,
+        suite="bench",
+        tier="custom",
+        seed=0,
+        budget=10**9,
+        eval_every=10**9,
+        eval_episodes=1,
+        config=config,
+        known_eval_steps=(0,),
+        device=device,
+    )
     run = build_run(job)
     state = HarnessState()
     seed_everything(0)
@@ -146,17 +164,29 @@ def ours(
             return
         budget = state.env_step + steps
         known = (0, budget)  # no evaluation at the window's end
-        _train(replace(job, budget=budget, known_eval_steps=known), True, *run, state,
-               lambda event: None, None, time.perf_counter())  # fmt: skip
+        _train(
+            replace(job, budget=budget, known_eval_steps=known),
+            True,
+            *run,
+            state,
+            lambda event: None,
+            None,
+            time.perf_counter(),
+        )
 
     # The harness's agent updates in the step that reaches learning_starts; SB3 one step later.
     return Contestant(agent, lambda: warm(advance, max(fill - 1, 0), first, extra), advance)
 
 
 def stable_baselines(
-    name: str, algorithm: Any, task: str, kwargs: dict[str, Any], fill: int, first: int = 1,
+    name: str,
+    algorithm: Any,
+    task: str,
+    kwargs: dict[str, Any],
+    fill: int,
+    first: int = 1,
     extra: int = 0,
-) -> Contestant:  # fmt: skip
+) -> Contestant:
     """An SB3 or SBX algorithm (they share SB3's API), trained in windows by ``learn``."""
     import gymnasium
 

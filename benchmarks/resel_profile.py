@@ -53,9 +53,14 @@ def profile_core() -> None:
     """Part 1: the core's forward by labelled part, its backward by autograd node."""
     torch.manual_seed(0)
     core = build_core(
-        "mamba", WIDTH, mamba_state=STATE, mamba_conv=CONV, mamba_expand=EXPAND,
-        transformer_heads=8, transformer_layers=4,
-    )  # fmt: skip
+        "mamba",
+        WIDTH,
+        mamba_state=STATE,
+        mamba_conv=CONV,
+        mamba_expand=EXPAND,
+        transformer_heads=8,
+        transformer_layers=4,
+    )
     mixer: Any = core.mixers[0]
     for name in ("in_proj", "x_proj", "dt_proj", "out_proj"):
         layer = getattr(mixer, name)
@@ -101,10 +106,14 @@ def time_scan(repeats: int) -> dict[str, float]:
     torch.manual_seed(0)
     d_inner = EXPAND * WIDTH
     inputs = [
-        torch.randn(ROWS, STEPS, d_inner), torch.randn(ROWS, STEPS, d_inner) - 4.0,
-        -torch.arange(1.0, STATE + 1).repeat(d_inner, 1), torch.randn(ROWS, STEPS, STATE),
-        torch.randn(ROWS, STEPS, STATE), torch.ones(d_inner), torch.randn(ROWS, STEPS, d_inner),
-    ]  # fmt: skip
+        torch.randn(ROWS, STEPS, d_inner),
+        torch.randn(ROWS, STEPS, d_inner) - 4.0,
+        -torch.arange(1.0, STATE + 1).repeat(d_inner, 1),
+        torch.randn(ROWS, STEPS, STATE),
+        torch.randn(ROWS, STEPS, STATE),
+        torch.ones(d_inner),
+        torch.randn(ROWS, STEPS, d_inner),
+    ]
     needing = [t.clone().requires_grad_() for t in inputs]
     keep = torch.ones(ROWS, STEPS)
     keep[:, 0] = 0.0
@@ -144,10 +153,12 @@ def least_work() -> None:
         torch.exp2(buffer, out=buffer.zero_())
     rate = 20 * 2**20 / (time.perf_counter() - start)
     state_bytes = 4 * exps
-    print(f"Least work: forward moves {forward_bytes / 2**20:.0f} MiB, backward "
-          f"{backward_bytes / 2**20:.0f} MiB; {exps / 1e6:.1f} M exponentials a pass "
-          f"({exps / rate * 1000:.1f} ms at this CPU's exp2 rate, {rate / 1e9:.2f} G/s); "
-          f"all states of a pass: {state_bytes / 2**20:.0f} MiB")  # fmt: skip
+    print(
+        f"Least work: forward moves {forward_bytes / 2**20:.0f} MiB, backward "
+        f"{backward_bytes / 2**20:.0f} MiB; {exps / 1e6:.1f} M exponentials a pass "
+        f"({exps / rate * 1000:.1f} ms at this CPU's exp2 rate, {rate / 1e9:.2f} G/s); "
+        f"all states of a pass: {state_bytes / 2**20:.0f} MiB"
+    )
 
 
 def main() -> None:
@@ -156,8 +167,10 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=1)
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
-    print(f"torch {torch.__version__}, {args.threads} threads; {ROWS} x {STEPS} tokens, "
-          f"width {WIDTH}, d_inner {EXPAND * WIDTH}, state {STATE}")  # fmt: skip
+    print(
+        f"torch {torch.__version__}, {args.threads} threads; {ROWS} x {STEPS} tokens, "
+        f"width {WIDTH}, d_inner {EXPAND * WIDTH}, state {STATE}"
+    )
     profile_core()
     time_scan(args.repeats)
     least_work()

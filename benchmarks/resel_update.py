@@ -96,9 +96,13 @@ class ReselMLP(Resel):
 
 
 AGENTS: dict[str, type[Resel]] = {
-    "mamba": Resel, "gru": ReselGRU, "transformer": ReselTransformer, "mlp": ReselMLP,
-    "mamba-previous": Resel, "mamba-no-scan": Resel,
-}  # fmt: skip
+    "mamba": Resel,
+    "gru": ReselGRU,
+    "transformer": ReselTransformer,
+    "mlp": ReselMLP,
+    "mamba-previous": Resel,
+    "mamba-no-scan": Resel,
+}
 
 
 def previous_scan(
@@ -139,8 +143,12 @@ def build(kind: str, device: str, preset: Preset) -> Resel:
         task=get_task("Pendulum-F-v0"),  # any spec: the agent reads only the spaces below
         observation_space=spaces.Box(-np.inf, np.inf, (obs,), np.float32),
         action_space=spaces.Box(-1.0, 1.0, (act,), np.float32),
-        privileged_size=None, seed=0, budget=10_000, tier="custom", device=device,
-    )  # fmt: skip
+        privileged_size=None,
+        seed=0,
+        budget=10_000,
+        tier="custom",
+        device=device,
+    )
     cls = AGENTS[kind]
     values = cls.finalize_config(preset.config)  # a shared suite file without other cores' keys
     config = agent_config(cls, values, cls.agent_id)
@@ -149,10 +157,14 @@ def build(kind: str, device: str, preset: Preset) -> Resel:
     for _ in range(preset.trajectories):
         for t in range(steps):
             agent.buffer.add(
-                rng.normal(size=obs).astype(np.float32), rng.uniform(-1, 1, act).astype(np.float32),
-                float(rng.normal()), rng.normal(size=obs).astype(np.float32),
-                terminated=False, truncated=t == steps - 1, episode_start=t == 0,
-            )  # fmt: skip
+                rng.normal(size=obs).astype(np.float32),
+                rng.uniform(-1, 1, act).astype(np.float32),
+                float(rng.normal()),
+                rng.normal(size=obs).astype(np.float32),
+                terminated=False,
+                truncated=t == steps - 1,
+                episode_start=t == 0,
+            )
     return agent
 
 
@@ -205,9 +217,18 @@ def peak_in_child(kind: str, args: argparse.Namespace) -> float | None:
     if not args.device.startswith("cuda") and not Path("/proc/self/clear_refs").exists():
         return None
     env = {**os.environ, "MALLOC_MMAP_THRESHOLD_": "65536", "MALLOC_TRIM_THRESHOLD_": "0"}
-    command = [sys.executable, __file__, "--peak-of", kind, "--device", args.device,
-               "--preset", args.preset,
-               "--threads", str(args.threads)]  # fmt: skip
+    command = [
+        sys.executable,
+        __file__,
+        "--peak-of",
+        kind,
+        "--device",
+        args.device,
+        "--preset",
+        args.preset,
+        "--threads",
+        str(args.threads),
+    ]
     result = subprocess.run(command, env=env, capture_output=True, text=True, check=True)
     return float(result.stdout.split()[-1])
 

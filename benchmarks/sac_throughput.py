@@ -38,11 +38,24 @@ def contestants(warmup: int, buffer: int, device: str) -> list[Contestant]:
     """sac-mlp, SB3 SAC and (if installed) SBX SAC with the same settings."""
     from stable_baselines3 import SAC
 
-    config = {"hidden_sizes": HIDDEN, "batch_size": BATCH, "learning_starts": warmup,
-              "buffer_size": buffer, "updates_per_step": 1}  # fmt: skip
-    peer = {"learning_rate": 3e-4, "buffer_size": buffer, "learning_starts": warmup,
-            "batch_size": BATCH, "tau": 0.005, "gamma": 0.99, "train_freq": 1,
-            "gradient_steps": 1, "policy_kwargs": {"net_arch": HIDDEN}}  # fmt: skip
+    config = {
+        "hidden_sizes": HIDDEN,
+        "batch_size": BATCH,
+        "learning_starts": warmup,
+        "buffer_size": buffer,
+        "updates_per_step": 1,
+    }
+    peer = {
+        "learning_rate": 3e-4,
+        "buffer_size": buffer,
+        "learning_starts": warmup,
+        "batch_size": BATCH,
+        "tau": 0.005,
+        "gamma": 0.99,
+        "train_freq": 1,
+        "gradient_steps": 1,
+        "policy_kwargs": {"net_arch": HIDDEN},
+    }
     race = [
         ours("sac-mlp", TASK, config, fill=warmup, extra=20, device=device),
         stable_baselines("sb3", SAC, TASK, {**peer, "device": device}, fill=warmup, extra=20),
@@ -66,9 +79,11 @@ def main() -> None:
 
     import pomdpbench
 
-    print(f"pomdpbench {pomdpbench.__version__}, torch {torch.__version__}, one core; {TASK}, "
-          f"{args.repeats} x {args.steps} steps after {args.warmup} warm-up, "
-          f"{args.device}")  # fmt: skip
+    print(
+        f"pomdpbench {pomdpbench.__version__}, torch {torch.__version__}, one core; {TASK}, "
+        f"{args.repeats} x {args.steps} steps after {args.warmup} warm-up, "
+        f"{args.device}"
+    )
     field = contestants(args.warmup, args.warmup + 21 + args.repeats * args.steps, args.device)
     race(field, args.steps, args.repeats)
     print_table(field)

@@ -45,9 +45,13 @@ TASK = "Pendulum-V-v0"
 
 def jobs_in(folder: Path, seeds: int, steps: int | None) -> list[JobSpec]:
     request = SweepRequest(
-        agent="sac-mlp", tasks=(TASK,), seeds=list(range(seeds)),
-        tier=None if steps else "smoke", steps=steps, checkpoint_root=folder / "checkpoints",
-    )  # fmt: skip
+        agent="sac-mlp",
+        tasks=(TASK,),
+        seeds=list(range(seeds)),
+        tier=None if steps else "smoke",
+        steps=steps,
+        checkpoint_root=folder / "checkpoints",
+    )
     return plan(request)
 
 
@@ -55,8 +59,9 @@ def quiet() -> SweepDisplay:
     return SweepDisplay(console=Console(file=io.StringIO(), width=160), live=False)
 
 
-def measure(run: Callable[[list[JobSpec], Store], SweepReport], seeds: int,
-            steps: int | None) -> float:  # fmt: skip
+def measure(
+    run: Callable[[list[JobSpec], Store], SweepReport], seeds: int, steps: int | None
+) -> float:
     """Env steps per second of one sweep, summed over its runs."""
     with tempfile.TemporaryDirectory(prefix="sweep-scaling-") as scratch:
         folder = Path(scratch)

@@ -148,8 +148,10 @@ def peak_memory_mib(task_id: str, steps: int) -> float:
     """Rise of the peak resident set size of a fresh process that builds and runs the task."""
     done = subprocess.run(
         [sys.executable, __file__, "--memory-probe", task_id, "--steps", str(steps)],
-        capture_output=True, text=True, check=True,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     return float(done.stdout.strip().splitlines()[-1])
 
 

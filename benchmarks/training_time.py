@@ -39,9 +39,20 @@ from pomdpbench.harness.seeding import seed_everything
 
 TASK, SUITE = "Hopper-Robust-v0", "robust"
 AGENTS = (
-    "sac-mlp", "sac-rs", "sac-bptt-5", "sac-bptt-32", "sac-window-32", "td3-mlp", "td3-rs",
-    "td3-bptt-32", "ppo-mlp", "ppo-rs", "ppo-bptt-32", "mf-rnn", "resel",
-)  # fmt: skip
+    "sac-mlp",
+    "sac-rs",
+    "sac-bptt-5",
+    "sac-bptt-32",
+    "sac-window-32",
+    "td3-mlp",
+    "td3-rs",
+    "td3-bptt-32",
+    "ppo-mlp",
+    "ppo-rs",
+    "ppo-bptt-32",
+    "mf-rnn",
+    "resel",
+)
 BASELINE = {
     "sac": "sac-mlp",
     "td3": "td3-mlp",
@@ -65,10 +76,19 @@ def job_for(agent: str, warmup: int, steps: int) -> tuple[JobSpec, int]:
         if agent.startswith(("sac", "mf-rnn", "oracle")) and "resel" not in agent:
             config["actor_warmup"] = 0
     job = JobSpec(
-        agent=agent, agent_version=spec.version, agent_entry_point=spec.entry_point, task=TASK,
-        suite=SUITE, tier="custom", seed=0, budget=warmup + steps, eval_every=10**9,
-        eval_episodes=1, config=config, known_eval_steps=(0,),
-    )  # fmt: skip
+        agent=agent,
+        agent_version=spec.version,
+        agent_entry_point=spec.entry_point,
+        task=TASK,
+        suite=SUITE,
+        tier="custom",
+        seed=0,
+        budget=warmup + steps,
+        eval_every=10**9,
+        eval_episodes=1,
+        config=config,
+        known_eval_steps=(0,),
+    )
     return job, steps
 
 

@@ -122,12 +122,14 @@ def task_tab(url: str, board: Board, suite_tasks: list[str], agents: list[str]) 
         st.dataframe(table, hide_index=True, key="task_table", column_config=numbers)
     versions = data.simulator_versions(url, board.suite, board.tier, task_id)
     reported = reported_for_task(data.reported(url, board.suite), task_id, versions)
-    curves = task_curves(data.evaluations(url, board.suite, board.tier), board.scores.finished,
-                         task_id)  # fmt: skip
+    curves = task_curves(
+        data.evaluations(url, board.suite, board.tier), board.scores.finished, task_id
+    )
     curves = curves[curves["label"].isin(agents)]
     if not curves.empty:
-        metric = str(board.scores.finished.loc[board.scores.finished["task"] == task_id,
-                                               "metric"].iloc[0])  # fmt: skip
+        metric = str(
+            board.scores.finished.loc[board.scores.finished["task"] == task_id, "metric"].iloc[0]
+        )
         show(plots.learning_curve_figure(curves, task_id, metric, reported))
     steps = data.step_table(url, board.suite, board.tier, task_id, tuple(agents))
     if steps is not None:
@@ -149,8 +151,9 @@ def task_tab(url: str, board: Board, suite_tasks: list[str], agents: list[str]) 
 def stability_section(url: str, board: Board, task_id: str, agents: list[str]) -> None:
     """Training metrics over training (RESeL Figs. 4-5): per entry and per run."""
     st.subheader("Training stability")
-    points, choices, defaults = data.stability_points(url, board.suite, board.tier, task_id,
-                                                      tuple(agents))  # fmt: skip
+    points, choices, defaults = data.stability_points(
+        url, board.suite, board.tier, task_id, tuple(agents)
+    )
     if not choices:
         st.info(f"The chosen agents stored no training metrics for {task_id}.")
         return
@@ -160,12 +163,14 @@ def stability_section(url: str, board: Board, task_id: str, agents: list[str]) -
         "name for them). Left: each agent's mean over seeds with a 95 % bootstrap interval; "
         "right: every run. NaN or infinite values are left out of the mean and counted."
     )
-    chosen = st.multiselect("Training metrics", choices, default=defaults,
-                            key=f"stability_{task_id}")  # fmt: skip
+    chosen = st.multiselect(
+        "Training metrics", choices, default=defaults, key=f"stability_{task_id}"
+    )
     log = st.checkbox("log scale", key=f"stability_log_{task_id}")
     for choice in chosen:
-        curves, series, missing = data.stability(url, board.suite, board.tier, task_id,
-                                                 tuple(agents), choice)  # fmt: skip
+        curves, series, missing = data.stability(
+            url, board.suite, board.tier, task_id, tuple(agents), choice
+        )
         st.markdown(f"**{choice}**")
         for sentence in missing:
             st.caption(sentence)
@@ -227,12 +232,30 @@ def runs_tab(url: str, runs: pd.DataFrame, overrides: pd.DataFrame) -> None:
     if record is None:
         st.info(f"Run {run_id} is no longer in the database.")
         return
-    wanted = ("agent", "agent_version", "task", "seed", "status", "git_commit", "git_dirty",
-              "host", "device", "wall_time_s", "steps_per_s", "pomdpbench_version")  # fmt: skip
+    wanted = (
+        "agent",
+        "agent_version",
+        "task",
+        "seed",
+        "status",
+        "git_commit",
+        "git_dirty",
+        "host",
+        "device",
+        "wall_time_s",
+        "steps_per_s",
+        "pomdpbench_version",
+    )
     st.dataframe(pd.DataFrame([{k: record[k] for k in wanted}]), hide_index=True, key="prov")
-    st.json({"agent_config": record["agent_config"], "packages": record["packages"],
-             "python_version": record["python_version"], "task_spec": record["task_spec"]},
-            expanded=False)  # fmt: skip
+    st.json(
+        {
+            "agent_config": record["agent_config"],
+            "packages": record["packages"],
+            "python_version": record["python_version"],
+            "task_spec": record["task_spec"],
+        },
+        expanded=False,
+    )
 
 
 def submissions_tab(url: str) -> None:
@@ -250,8 +273,12 @@ def submissions_tab(url: str) -> None:
     st.dataframe(listed, hide_index=True, key="submissions")
     st.markdown("**Submitted runs** (not run here)")
     runs = data.submitted_runs(url)
-    st.dataframe(runs.assign(kind="submitted"), hide_index=True, key="submitted_runs",
-                 column_config={"final_score": NUMBER})  # fmt: skip
+    st.dataframe(
+        runs.assign(kind="submitted"),
+        hide_index=True,
+        key="submitted_runs",
+        column_config={"final_score": NUMBER},
+    )
 
 
 def main() -> None:

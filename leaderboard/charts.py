@@ -21,17 +21,29 @@ def aggregate_chart(table: PublishedTable) -> Any:
     """Each entry's mean normalized score over the suite's tasks, ± its standard error."""
     tasks = list(dict.fromkeys(table.long["task"]))
     frame = aggregate(table.long, tasks).dropna(subset=[AGGREGATE])
-    frame = frame.assign(low=frame[AGGREGATE] - frame["se"].fillna(0.0),
-                         high=frame[AGGREGATE] + frame["se"].fillna(0.0))  # fmt: skip
+    frame = frame.assign(
+        low=frame[AGGREGATE] - frame["se"].fillna(0.0),
+        high=frame[AGGREGATE] + frame["se"].fillna(0.0),
+    )
     order = list(frame.sort_values(AGGREGATE, ascending=False)["agent"])
     y = alt.Y("agent:N", sort=order, title=None, axis=alt.Axis(labelOverlap=False, labelLimit=220))
-    tooltip = [alt.Tooltip("agent:N"), alt.Tooltip("kind:N"),
-               alt.Tooltip(f"{AGGREGATE}:Q", format=".3f"), alt.Tooltip("se:Q", format=".3f"),
-               alt.Tooltip("tasks:N")]  # fmt: skip
-    bars = alt.Chart(frame).mark_bar().encode(
-        x=alt.X(f"{AGGREGATE}:Q", title="mean normalized score over the suite's tasks"),
-        y=y, color=alt.Color("kind:N", scale=KIND_COLORS), tooltip=tooltip,
-    )  # fmt: skip
+    tooltip = [
+        alt.Tooltip("agent:N"),
+        alt.Tooltip("kind:N"),
+        alt.Tooltip(f"{AGGREGATE}:Q", format=".3f"),
+        alt.Tooltip("se:Q", format=".3f"),
+        alt.Tooltip("tasks:N"),
+    ]
+    bars = (
+        alt.Chart(frame)
+        .mark_bar()
+        .encode(
+            x=alt.X(f"{AGGREGATE}:Q", title="mean normalized score over the suite's tasks"),
+            y=y,
+            color=alt.Color("kind:N", scale=KIND_COLORS),
+            tooltip=tooltip,
+        )
+    )
     errors = alt.Chart(frame).mark_rule().encode(x="low:Q", x2="high:Q", y=y, tooltip=tooltip)
     return (bars + errors).properties(height=max(160, 26 * len(frame))).interactive()
 
@@ -41,14 +53,27 @@ def task_chart(table: PublishedTable) -> Any:
     frame = table.long.dropna(subset=["normalized"]).copy()
     err = frame["normalized_stderr"].fillna(0.0)
     frame = frame.assign(low=frame["normalized"] - err, high=frame["normalized"] + err)
-    tooltip = [alt.Tooltip("agent:N"), alt.Tooltip("kind:N"), alt.Tooltip("task:N"),
-               alt.Tooltip("reported_as:N", title="reported as"),
-               alt.Tooltip("mean:Q", format=",.1f"), alt.Tooltip("stderr:Q", format=",.1f"),
-               alt.Tooltip("normalized:Q", format=".3f"), alt.Tooltip("source:N")]  # fmt: skip
-    points = alt.Chart(frame).mark_point(filled=True, size=70).encode(
-        x=alt.X("normalized:Q", title="normalized score"), y=alt.Y("task:N", title=None),
-        color=alt.Color("agent:N"), shape=alt.Shape("kind:N"), tooltip=tooltip,
-    )  # fmt: skip
+    tooltip = [
+        alt.Tooltip("agent:N"),
+        alt.Tooltip("kind:N"),
+        alt.Tooltip("task:N"),
+        alt.Tooltip("reported_as:N", title="reported as"),
+        alt.Tooltip("mean:Q", format=",.1f"),
+        alt.Tooltip("stderr:Q", format=",.1f"),
+        alt.Tooltip("normalized:Q", format=".3f"),
+        alt.Tooltip("source:N"),
+    ]
+    points = (
+        alt.Chart(frame)
+        .mark_point(filled=True, size=70)
+        .encode(
+            x=alt.X("normalized:Q", title="normalized score"),
+            y=alt.Y("task:N", title=None),
+            color=alt.Color("agent:N"),
+            shape=alt.Shape("kind:N"),
+            tooltip=tooltip,
+        )
+    )
     errors = (
         alt.Chart(frame)
         .mark_rule()
@@ -78,11 +103,15 @@ def stability_mean_chart(curves: pd.DataFrame, choice: str, log: bool) -> Any:
     scale = alt.Scale(type="log" if log else "linear")
     x = alt.X("env_step:Q", title="env steps")
     tooltip = [
-        alt.Tooltip("label:N", title="agent"), alt.Tooltip("metric:N"),
-        alt.Tooltip("env_step:Q", format=","), alt.Tooltip("mean:Q", format=".4g"),
-        alt.Tooltip("lower:Q", format=".4g"), alt.Tooltip("upper:Q", format=".4g"),
-        alt.Tooltip("seeds:Q"), alt.Tooltip("non_finite:Q", title="NaN/inf runs"),
-    ]  # fmt: skip
+        alt.Tooltip("label:N", title="agent"),
+        alt.Tooltip("metric:N"),
+        alt.Tooltip("env_step:Q", format=","),
+        alt.Tooltip("mean:Q", format=".4g"),
+        alt.Tooltip("lower:Q", format=".4g"),
+        alt.Tooltip("upper:Q", format=".4g"),
+        alt.Tooltip("seeds:Q"),
+        alt.Tooltip("non_finite:Q", title="NaN/inf runs"),
+    ]
     color = alt.Color("label:N", title="agent")
     band = (
         alt.Chart(frame)
@@ -104,10 +133,13 @@ def stability_runs_chart(series: pd.DataFrame, choice: str, log: bool) -> Any:
         frame = frame[frame["value"] > 0]
     scale = alt.Scale(type="log" if log else "linear")
     tooltip = [
-        alt.Tooltip("label:N", title="agent"), alt.Tooltip("seed:Q"),
-        alt.Tooltip("run_id:Q", title="run"), alt.Tooltip("metric:N"),
-        alt.Tooltip("env_step:Q", format=","), alt.Tooltip("value:Q", format=".4g"),
-    ]  # fmt: skip
+        alt.Tooltip("label:N", title="agent"),
+        alt.Tooltip("seed:Q"),
+        alt.Tooltip("run_id:Q", title="run"),
+        alt.Tooltip("metric:N"),
+        alt.Tooltip("env_step:Q", format=","),
+        alt.Tooltip("value:Q", format=".4g"),
+    ]
     return (
         alt.Chart(frame)
         .mark_line(point=True, strokeWidth=1)

@@ -128,9 +128,13 @@ def profiles(
 
 @st.cache_data(ttl=TTL_S, show_spinner="Bootstrapping probabilities ...")
 def improvements(
-    url: str, suite: str, tier: str, agents: tuple[str, ...], tasks: tuple[str, ...] | None,
+    url: str,
+    suite: str,
+    tier: str,
+    agents: tuple[str, ...],
+    tasks: tuple[str, ...] | None,
     baseline: str,
-) -> dict[tuple[str, str], Interval]:  # fmt: skip
+) -> dict[tuple[str, str], Interval]:
     """P(X > baseline) for every other complete entry X."""
     chosen = board(url, suite, tier, agents, tasks)
     labels = chosen.complete_labels
@@ -180,8 +184,9 @@ def step_table(
 ) -> pd.DataFrame | None:
     """Table 6's layout for one task (scores at ``score_at`` steps), or None if it has none."""
     finished = board(url, suite, tier, agents, None).scores.finished
-    tables = suite_step_tables(finished, evaluations(url, suite, tier), reported(url, suite),
-                               [task_id], agents)  # fmt: skip
+    tables = suite_step_tables(
+        finished, evaluations(url, suite, tier), reported(url, suite), [task_id], agents
+    )
     return wide_step_table(tables[task_id]) if task_id in tables else None
 
 

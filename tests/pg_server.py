@@ -55,8 +55,10 @@ def _server_account() -> dict[str, Any]:
     try:
         account = pwd.getpwnam("postgres")
     except KeyError:
-        pytest.skip("running as root and there is no `postgres` user to run the server as: "
-                    "apt-get install postgresql creates it")  # fmt: skip
+        pytest.skip(
+            "running as root and there is no `postgres` user to run the server as: "
+            "apt-get install postgresql creates it"
+        )
     return {"user": account.pw_uid, "group": account.pw_gid, "extra_groups": []}
 
 
@@ -83,8 +85,9 @@ class PostgresServer:
         """An autocommit psycopg connection to the ``postgres`` database."""
         import psycopg
 
-        return psycopg.connect(host="127.0.0.1", port=self.port, user=SUPERUSER,
-                               dbname="postgres", autocommit=True)  # fmt: skip
+        return psycopg.connect(
+            host="127.0.0.1", port=self.port, user=SUPERUSER, dbname="postgres", autocommit=True
+        )
 
     def new_database(self) -> str:
         """Create an empty database and return its URL."""
@@ -97,16 +100,26 @@ class PostgresServer:
         """Stop the server (immediately: the data is thrown away) and delete its folder."""
         data = self.folder / "data"
         if (data / "postmaster.pid").exists():
-            subprocess.run([str(self.bindir / "pg_ctl"), "-D", str(data), "-m", "immediate",
-                            "-w", "stop"], capture_output=True, check=False, cwd=self.folder,
-                           **self.account)  # fmt: skip
+            subprocess.run(
+                [str(self.bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "-w", "stop"],
+                capture_output=True,
+                check=False,
+                cwd=self.folder,
+                **self.account,
+            )
         shutil.rmtree(self.folder, ignore_errors=True)
 
 
 def _run(command: list[str], account: dict[str, Any], cwd: Path) -> None:
-    done = subprocess.run(command, capture_output=True, text=True, check=False, cwd=cwd,
-                          env={"PATH": os.environ.get("PATH", ""), "LC_ALL": "C"},
-                          **account)  # fmt: skip
+    done = subprocess.run(
+        command,
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=cwd,
+        env={"PATH": os.environ.get("PATH", ""), "LC_ALL": "C"},
+        **account,
+    )
     if done.returncode != 0:
         raise RuntimeError(f"{' '.join(command[:2])} failed: {done.stderr.strip()[-800:]}")
 
@@ -116,9 +129,11 @@ def start_server() -> PostgresServer:
     pytest.importorskip("psycopg", reason="psycopg is not installed: pip install -e '.[postgres]'")
     bindir = find_bindir()
     if bindir is None:
-        pytest.skip("PostgreSQL server binaries (initdb, pg_ctl) not found under "
-                    "/usr/lib/postgresql/*/bin or on PATH: apt-get install postgresql "
-                    "(.ci/run installs it)")  # fmt: skip
+        pytest.skip(
+            "PostgreSQL server binaries (initdb, pg_ctl) not found under "
+            "/usr/lib/postgresql/*/bin or on PATH: apt-get install postgresql "
+            "(.ci/run installs it)"
+        )
     account = _server_account()
     folder = Path(tempfile.mkdtemp(prefix="pomdpbench-pg-"))
     if account:
@@ -126,8 +141,22 @@ def start_server() -> PostgresServer:
     data = folder / "data"
     server = PostgresServer(bindir, folder, 0, account)
     try:
-        _run([str(bindir / "initdb"), "-D", str(data), "-U", SUPERUSER, "--auth=trust",
-              "-E", "UTF8", "--locale=C", "--no-sync"], account, folder)  # fmt: skip
+        _run(
+            [
+                str(bindir / "initdb"),
+                "-D",
+                str(data),
+                "-U",
+                SUPERUSER,
+                "--auth=trust",
+                "-E",
+                "UTF8",
+                "--locale=C",
+                "--no-sync",
+            ],
+            account,
+            folder,
+        )
         for attempt in range(3):  # a free port may be taken between the probe and the start
             server.port = _free_port()
             options = (
@@ -136,8 +165,23 @@ def start_server() -> PostgresServer:
                 "-c shared_buffers=32MB"
             )
             try:
-                _run([str(bindir / "pg_ctl"), "-D", str(data), "-l", str(folder / "server.log"),
-                      "-w", "-t", "60", "-o", options, "start"], account, folder)  # fmt: skip
+                _run(
+                    [
+                        str(bindir / "pg_ctl"),
+                        "-D",
+                        str(data),
+                        "-l",
+                        str(folder / "server.log"),
+                        "-w",
+                        "-t",
+                        "60",
+                        "-o",
+                        options,
+                        "start",
+                    ],
+                    account,
+                    folder,
+                )
                 return server
             except RuntimeError:
                 if attempt == 2:

@@ -100,16 +100,33 @@ class RayCluster:
 
 
 def _start_node(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
-    ports = ("--dashboard-agent-listen-port", "--dashboard-agent-grpc-port",
-             "--metrics-export-port", "--runtime-env-agent-port")  # fmt: skip
-    command = [RAY, "start", "--block", "--node-ip-address", LOOPBACK, "--disable-usage-stats",
-               "--object-store-memory", str(100 * 2**20), "--min-worker-port", "0",
-               "--max-worker-port", "0", *args]  # fmt: skip
+    ports = (
+        "--dashboard-agent-listen-port",
+        "--dashboard-agent-grpc-port",
+        "--metrics-export-port",
+        "--runtime-env-agent-port",
+    )
+    command = [
+        RAY,
+        "start",
+        "--block",
+        "--node-ip-address",
+        LOOPBACK,
+        "--disable-usage-stats",
+        "--object-store-memory",
+        str(100 * 2**20),
+        "--min-worker-port",
+        "0",
+        "--max-worker-port",
+        "0",
+        *args,
+    ]
     for flag in ports:
         command += [flag, str(free_port())]
     with log.open("wb") as out:
-        return subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT,
-                                start_new_session=True)  # fmt: skip
+        return subprocess.Popen(
+            command, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+        )
 
 
 def _wait_for_cpus(address: str, env: dict[str, str], cpus: int, timeout: float) -> None:
@@ -121,8 +138,13 @@ def _wait_for_cpus(address: str, env: dict[str, str], cpus: int, timeout: float)
         "    if time.monotonic() > deadline: sys.exit(1)\n"
         "    time.sleep(0.5)\n"
     )
-    done = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True,
-                          timeout=timeout + 120, check=False)  # fmt: skip
+    done = subprocess.run(
+        [sys.executable, "-c", probe],
+        env=env,
+        capture_output=True,
+        timeout=timeout + 120,
+        check=False,
+    )
     if done.returncode != 0:
         raise RuntimeError(f"the Ray cluster did not come up: {done.stderr.decode()[-2000:]}")
 

@@ -46,12 +46,19 @@ def _spec(task_id: str, suite: str, refs: tuple[float, float, str] | None) -> Ta
             "target": ReferenceScore(refs[1], "test fixture"),
         }
     return TaskSpec(
-        id=task_id, suite=suite, entry_point="pomdpbench.envs.tmaze:PassiveTMaze",
-        max_episode_steps=11, metric=refs[2] if refs else "return", observation_size=2,
-        action_space="Discrete(4)", tiers={t: tier for t in ("full", "short", "smoke")},
-        simulator="numpy (test)", simulator_package="pomdpbench",
-        kwargs={"corridor_length": 10}, references=references,
-    )  # fmt: skip
+        id=task_id,
+        suite=suite,
+        entry_point="pomdpbench.envs.tmaze:PassiveTMaze",
+        max_episode_steps=11,
+        metric=refs[2] if refs else "return",
+        observation_size=2,
+        action_space="Discrete(4)",
+        tiers={t: tier for t in ("full", "short", "smoke")},
+        simulator="numpy (test)",
+        simulator_package="pomdpbench",
+        kwargs={"corridor_length": 10},
+        references=references,
+    )
 
 
 def register_fixture_tasks() -> None:
@@ -106,7 +113,7 @@ def fixture_runs() -> list[SyntheticRun]:
                         metric=REFERENCES[task_id][2],
                         budget=BUDGET,
                         curve=curve(task_id, value),
-                    )  # fmt: skip
+                    )
                 )
     for task_id in TASKS[:2]:
         runs.append(
@@ -118,7 +125,7 @@ def fixture_runs() -> list[SyntheticRun]:
                 raw_score(task_id, 0.5),
                 budget=BUDGET,
                 curve=curve(task_id, 0.5),
-            )  # fmt: skip
+            )
         )
     runs.append(SyntheticRun("strong", TASKS[0], SUITE, 7, None, status="running"))
     runs.append(SyntheticRun("weak", TASKS[0], SUITE, 8, None, status="failed"))
@@ -131,7 +138,7 @@ def fixture_runs() -> list[SyntheticRun]:
             raw_score(TASKS[0], 0.9),
             tier="short",
             curve=curve(TASKS[0], 0.9),
-        )  # fmt: skip
+        )
     )
     return runs
 

@@ -25,12 +25,18 @@ from pomdpbench.registry import get_task, make_env  # noqa: E402
 TINY = {
     "PPO": {"n_steps": 16, "batch_size": 8, "n_epochs": 1, "policy_kwargs": {"net_arch": [8]}},
     "RecurrentPPO": {
-        "n_steps": 16, "batch_size": 8, "n_epochs": 1,
+        "n_steps": 16,
+        "batch_size": 8,
+        "n_epochs": 1,
         "policy_kwargs": {"net_arch": [8], "lstm_hidden_size": 8},
     },
-    "SAC": {"learning_starts": 10, "batch_size": 8, "buffer_size": 100,
-            "policy_kwargs": {"net_arch": [8]}},
-}  # fmt: skip
+    "SAC": {
+        "learning_starts": 10,
+        "batch_size": 8,
+        "buffer_size": 100,
+        "policy_kwargs": {"net_arch": [8]},
+    },
+}
 TASKS = {"PPO": "CartPole-V-v0", "RecurrentPPO": "CartPole-V-v0", "SAC": "Pendulum-F-v0"}
 
 
@@ -38,10 +44,15 @@ def build(name: str, seed: int = 0, **config: Any) -> tuple[Any, gymnasium.Env[A
     task = get_task(TASKS[name])
     env = make_env(task.id)
     ctx = AgentContext(
-        task=task, observation_space=env.observation_space, action_space=env.action_space,
-        privileged_size=None, seed=seed, budget=1000, tier="custom",
+        task=task,
+        observation_space=env.observation_space,
+        action_space=env.action_space,
+        privileged_size=None,
+        seed=seed,
+        budget=1000,
+        tier="custom",
         config={**TINY[name], **config},
-    )  # fmt: skip
+    )
     return build_agent(get_agent_spec(f"sb3:{name}"), ctx), env
 
 
@@ -158,9 +169,25 @@ def test_the_documented_user_module_runs_end_to_end(cli: Any, workdir: Path, db_
     module = documented_user_module()
     assert len(module.strip().splitlines()) <= 15, "the issue promises at most 15 lines"
     (workdir / "my_sb3_agent.py").write_text(module)  # a name no other test imports
-    result = cli("run", "--agent", "my_sb3_agent:MyAgent", "--task", "CartPole-V-v0", "--steps", "40",
-                 "--eval-every", "20", "--eval-episodes", "1", "--set", "n_steps=16",
-                 "--set", "batch_size=8", "--db", db_url)  # fmt: skip
+    result = cli(
+        "run",
+        "--agent",
+        "my_sb3_agent:MyAgent",
+        "--task",
+        "CartPole-V-v0",
+        "--steps",
+        "40",
+        "--eval-every",
+        "20",
+        "--eval-episodes",
+        "1",
+        "--set",
+        "n_steps=16",
+        "--set",
+        "batch_size=8",
+        "--db",
+        db_url,
+    )
     assert result.status == 0, result.err
     (run,) = json.loads(cli("results", "--db", db_url, "--json").out)
     assert run["status"] == "finished" and run["agent_version"] == "1.0", run
@@ -183,9 +210,27 @@ def _buffer_pos(agent: Any) -> int:
 
 
 def test_run_sb3_recurrent_ppo_needs_no_user_code(cli: Any, db_url: str) -> None:
-    result = cli("run", "--agent", "sb3:RecurrentPPO", "--task", "CartPole-V-v0", "--steps", "64",
-                 "--eval-every", "32", "--eval-episodes", "1", "--set", "n_steps=32",
-                 "--set", "batch_size=16", "--set", "n_epochs=1", "--db", db_url)  # fmt: skip
+    result = cli(
+        "run",
+        "--agent",
+        "sb3:RecurrentPPO",
+        "--task",
+        "CartPole-V-v0",
+        "--steps",
+        "64",
+        "--eval-every",
+        "32",
+        "--eval-episodes",
+        "1",
+        "--set",
+        "n_steps=32",
+        "--set",
+        "batch_size=16",
+        "--set",
+        "n_epochs=1",
+        "--db",
+        db_url,
+    )
     assert result.status == 0, result.err
     (run,) = json.loads(cli("results", "--db", db_url, "--json").out)
     assert run["status"] == "finished" and run["agent"] == "sb3:RecurrentPPO"
@@ -193,8 +238,9 @@ def test_run_sb3_recurrent_ppo_needs_no_user_code(cli: Any, db_url: str) -> None
 
 
 def test_unknown_algorithm_and_hyperparameter_are_one_line_errors(cli: Any, db_url: str) -> None:
-    result = cli("run", "--agent", "sb3:Nope", "--task", "CartPole-V-v0", "--steps", "5",
-                 "--db", db_url)  # fmt: skip
+    result = cli(
+        "run", "--agent", "sb3:Nope", "--task", "CartPole-V-v0", "--steps", "5", "--db", db_url
+    )
     assert result.status != 0 and "no SB3 algorithm named 'Nope'" in result.err
     assert "Traceback" not in result.err
 
@@ -206,10 +252,21 @@ def test_an_interrupted_sb3_run_resumes_to_its_budget(tmp_path: Path) -> None:
     from pomdpbench.record import events as ev
     from pomdpbench.record.job import JobSpec
 
-    job = JobSpec(agent="sb3:SAC", agent_version="t", agent_entry_point="pomdpbench.adapters.sb3:SAC",
-                  task="Pendulum-F-v0", suite="sanity", tier="custom", seed=0, budget=60,
-                  eval_every=30, eval_episodes=1, config=TINY["SAC"],
-                  checkpoint_dir=str(tmp_path / "c"), checkpoint_every_s=0.0)  # fmt: skip
+    job = JobSpec(
+        agent="sb3:SAC",
+        agent_version="t",
+        agent_entry_point="pomdpbench.adapters.sb3:SAC",
+        task="Pendulum-F-v0",
+        suite="sanity",
+        tier="custom",
+        seed=0,
+        budget=60,
+        eval_every=30,
+        eval_episodes=1,
+        config=TINY["SAC"],
+        checkpoint_dir=str(tmp_path / "c"),
+        checkpoint_every_s=0.0,
+    )
     events: list[ev.Event] = []
     calls = {"n": 0}
     original = SB3Agent.update
@@ -251,8 +308,19 @@ def test_without_the_extra_the_error_names_the_install(monkeypatch: pytest.Monke
 
 
 def test_the_sweep_refuses_an_unknown_hyperparameter_before_any_run(cli: Any, db_url: str) -> None:
-    result = cli("run", "--agent", "sb3:PPO", "--task", "CartPole-V-v0", "--steps", "5",
-                 "--set", "n_stepz=3", "--db", db_url)  # fmt: skip
+    result = cli(
+        "run",
+        "--agent",
+        "sb3:PPO",
+        "--task",
+        "CartPole-V-v0",
+        "--steps",
+        "5",
+        "--set",
+        "n_stepz=3",
+        "--db",
+        db_url,
+    )
     assert result.status == 2 and "unknown hyperparameter(s) n_stepz" in result.err
     assert "valid:" in result.err and "n_steps" in result.err and "start " not in result.err
 
@@ -275,12 +343,14 @@ def test_an_action_space_the_algorithm_lacks_is_refused_before_any_run(
     cli: Any, db_url: str
 ) -> None:
     """SB3 asserts the action space only when it builds the model: the plan refuses it first."""
-    sac = cli("run", "--agent", "sb3:SAC", "--task", "TMazePassive-10-v0", "--steps", "50",
-              "--db", db_url)  # fmt: skip
+    sac = cli(
+        "run", "--agent", "sb3:SAC", "--task", "TMazePassive-10-v0", "--steps", "50", "--db", db_url
+    )
     assert sac.status == 2 and len(sac.err.strip().splitlines()) == 1, sac.err
     assert "SAC acts only in Box action spaces" in sac.err and "Traceback" not in sac.err
-    dqn = cli("run", "--agent", "sb3:DQN", "--task", "Pendulum-V-v0", "--steps", "50",
-              "--db", db_url)  # fmt: skip
+    dqn = cli(
+        "run", "--agent", "sb3:DQN", "--task", "Pendulum-V-v0", "--steps", "50", "--db", db_url
+    )
     assert dqn.status == 2 and "DQN acts only in Discrete action spaces" in dqn.err
     for algorithm, task in (("RecurrentPPO", "TMazePassive-10-v0"), ("RecurrentPPO", "Wind-v0")):
         assert sb3_agent_class(algorithm).check_task(get_task(task)) is None

@@ -23,9 +23,15 @@ pytestmark = pytest.mark.slow
 
 
 def final_scores(agent: str, task: str, steps: int, db_url: str, tmp_path: Path) -> list[float]:
-    request = SweepRequest(agent=agent, tasks=(task,), steps=steps, seeds=(0, 1),
-                           eval_every=steps // 10, eval_episodes=10,
-                           checkpoint_root=tmp_path / "ckpt")  # fmt: skip
+    request = SweepRequest(
+        agent=agent,
+        tasks=(task,),
+        steps=steps,
+        seeds=(0, 1),
+        eval_every=steps // 10,
+        eval_episodes=10,
+        checkpoint_root=tmp_path / "ckpt",
+    )
     report = run_sweep(plan(request), Store.open(db_url), SweepDisplay(live=False))
     assert len(report.finished) == 2, report
     scores = [float(run.final_score) for run in report.finished]

@@ -62,10 +62,17 @@ _PPO_SMALL: dict[str, Any] = {
 SMALL.update(
     {
         agent: _PPO_SMALL
-        for agent in ("ppo-mlp", "ppo-window-5", "ppo-window-32", "ppo-bptt-5", "ppo-bptt-32",
-                      "ppo-rs", "ppo-gru")
+        for agent in (
+            "ppo-mlp",
+            "ppo-window-5",
+            "ppo-window-32",
+            "ppo-bptt-5",
+            "ppo-bptt-32",
+            "ppo-rs",
+            "ppo-gru",
+        )
     }
-)  # fmt: skip
+)
 _OFF_SMALL: dict[str, Any] = {
     "hidden_sizes": [16, 16],
     "batch_size": 8,
@@ -101,10 +108,18 @@ def job_for(agent_id: str, task_id: str) -> JobSpec:
     """The agent on the task with its small configuration."""
     spec = get_agent_spec(agent_id)
     return JobSpec(
-        agent=agent_id, agent_version=spec.version, agent_entry_point=spec.entry_point,
-        task=task_id, suite="test", tier="custom", seed=0, budget=2 * STEPS, eval_every=STEPS,
-        eval_episodes=1, config=dict(SMALL[agent_id]),
-    )  # fmt: skip
+        agent=agent_id,
+        agent_version=spec.version,
+        agent_entry_point=spec.entry_point,
+        task=task_id,
+        suite="test",
+        tier="custom",
+        seed=0,
+        budget=2 * STEPS,
+        eval_every=STEPS,
+        eval_episodes=1,
+        config=dict(SMALL[agent_id]),
+    )
 
 
 def refusal(agent_id: str, task_id: str) -> str | None:

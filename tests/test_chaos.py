@@ -32,10 +32,26 @@ from conftest import run_cli_subprocess
 from test_lifetime import children_of, descendants, wait_gone
 
 ARGS = [
-    "run", "--agent", "random", "--task", "Pendulum-V-v0", "CartPole-V-v0", "--seeds", "0", "1",
-    "--steps", "40000", "--eval-every", "4000", "--eval-episodes", "1", "--workers", "2",
-    "--checkpoint-every", "0",
-]  # fmt: skip
+    "run",
+    "--agent",
+    "random",
+    "--task",
+    "Pendulum-V-v0",
+    "CartPole-V-v0",
+    "--seeds",
+    "0",
+    "1",
+    "--steps",
+    "40000",
+    "--eval-every",
+    "4000",
+    "--eval-episodes",
+    "1",
+    "--workers",
+    "2",
+    "--checkpoint-every",
+    "0",
+]
 SCHEDULE = list(range(0, 40001, 4000))
 KILLS = 10
 
@@ -85,9 +101,13 @@ def test_kill_9_at_random_moments_then_rerun_gives_the_uninterrupted_results(
     mid_sweep = 0  # kills that found evaluations stored and runs unfinished
     for kill, moment in enumerate(moments):
         sweep = subprocess.Popen(
-            [sys.executable, "-m", "pomdpbench", *ARGS], cwd=chaos, env=env,
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
-        )  # fmt: skip
+            [sys.executable, "-m", "pomdpbench", *ARGS],
+            cwd=chaos,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
         if moment < 0:
             time.sleep(1.0)
         else:

@@ -13,9 +13,19 @@ import pytest
 import pomdpbench
 
 REQUIRED_RESULT_FIELDS = {
-    "run_id", "agent", "task", "task_version", "suite", "tier", "seed", "status", "env_steps",
-    "final_score", "wall_time_s", "steps_per_s",
-}  # fmt: skip
+    "run_id",
+    "agent",
+    "task",
+    "task_version",
+    "suite",
+    "tier",
+    "seed",
+    "status",
+    "env_steps",
+    "final_score",
+    "wall_time_s",
+    "steps_per_s",
+}
 
 
 def test_list_suites_tasks_agents_as_json(cli: Any) -> None:
@@ -62,10 +72,29 @@ def test_environment_variable_selects_the_database(
 
 def test_explicit_steps_seeds_and_overrides(cli: Any, db_url: str) -> None:
     result = cli(
-        "run", "--agent", "sac-mlp", "--task", "CartPole-V-v0", "--steps", "150", "--seeds", "3",
-        "4", "--set", "learning_starts=100", "--set", "hidden_sizes=[16, 16]", "--set",
-        "batch_size=32", "--eval-episodes", "1", "--threads", "1", "--db", db_url,
-    )  # fmt: skip
+        "run",
+        "--agent",
+        "sac-mlp",
+        "--task",
+        "CartPole-V-v0",
+        "--steps",
+        "150",
+        "--seeds",
+        "3",
+        "4",
+        "--set",
+        "learning_starts=100",
+        "--set",
+        "hidden_sizes=[16, 16]",
+        "--set",
+        "batch_size=32",
+        "--eval-episodes",
+        "1",
+        "--threads",
+        "1",
+        "--db",
+        db_url,
+    )
     assert result.status == 0, result.err
     runs = json.loads(cli("results", "--db", db_url, "--json").out)
     assert sorted(r["seed"] for r in runs) == [3, 4]
@@ -97,24 +126,54 @@ RUN = ("run", "--budget", "smoke")
 @pytest.mark.parametrize(
     ("args", "fragments"),
     [
-        (("--agent", "sac-mpl", "--suite", "sanity"), ("unknown agent 'sac-mpl'", "did you mean 'sac-mlp'")),
+        (
+            ("--agent", "sac-mpl", "--suite", "sanity"),
+            ("unknown agent 'sac-mpl'", "did you mean 'sac-mlp'"),
+        ),
         (("--agent", "nosuchagent", "--suite", "sanity"), ("unknown agent", "package.module:Name")),
         (("--agent", "random", "--task", "Pendulum-X-v0"), ("unknown task", "did you mean")),
-        (("--agent", "random", "--suite", "sanitee"), ("unknown suite 'sanitee'", "did you mean 'sanity'")),
-        (("--agent", "my pkg:Agent", "--suite", "sanity"), ("malformed agent path", "package.module:Name")),
-        (("--agent", "no_such_module_xyz:Agent", "--suite", "sanity"), ("cannot import module 'no_such_module_xyz'",)),
+        (
+            ("--agent", "random", "--suite", "sanitee"),
+            ("unknown suite 'sanitee'", "did you mean 'sanity'"),
+        ),
+        (
+            ("--agent", "my pkg:Agent", "--suite", "sanity"),
+            ("malformed agent path", "package.module:Name"),
+        ),
+        (
+            ("--agent", "no_such_module_xyz:Agent", "--suite", "sanity"),
+            ("cannot import module 'no_such_module_xyz'",),
+        ),
         (("--agent", "json:NoSuchThing", "--suite", "sanity"), ("has no attribute 'NoSuchThing'",)),
-        (("--agent", "sac-mlp", "--suite", "sanity", "--set", "gama=0.9"), ("unknown hyperparameter(s) gama", "valid:")),
+        (
+            ("--agent", "sac-mlp", "--suite", "sanity", "--set", "gama=0.9"),
+            ("unknown hyperparameter(s) gama", "valid:"),
+        ),
         (("--agent", "sac-mlp", "--suite", "sanity", "--set", "gamma"), ("malformed override",)),
-        (("--agent", "sac-mlp", "--suite", "sanity", "--set", "batch_size=big"), ("should be of type int",)),
+        (
+            ("--agent", "sac-mlp", "--suite", "sanity", "--set", "batch_size=big"),
+            ("should be of type int",),
+        ),
         (("--agent", "random", "--suite", "sanity", "--device", "tpu"), ("unknown device",)),
-        (("--agent", "random", "--suite", "sanity", "--db", "nonsense"), ("malformed database URL",)),
-        (("--agent", "random", "--suite", "sanity", "--db", "sqlite:////no/such/dir/x.db"), ("folder /no/such/dir of the database", "does not exist", "--db")),
+        (
+            ("--agent", "random", "--suite", "sanity", "--db", "nonsense"),
+            ("malformed database URL",),
+        ),
+        (
+            ("--agent", "random", "--suite", "sanity", "--db", "sqlite:////no/such/dir/x.db"),
+            ("folder /no/such/dir of the database", "does not exist", "--db"),
+        ),
         (("--agent", "random"), ("name the tasks with --suite",)),
-        (("--agent", "random", "--suite", "sanity", "--workers", "0"), ("--workers must be at least 1",)),
-        (("--agent", "random", "--suite", "sanity", "--threads", "0"), ("--threads must be at least 1",)),
+        (
+            ("--agent", "random", "--suite", "sanity", "--workers", "0"),
+            ("--workers must be at least 1",),
+        ),
+        (
+            ("--agent", "random", "--suite", "sanity", "--threads", "0"),
+            ("--threads must be at least 1",),
+        ),
     ],
-)  # fmt: skip
+)
 def test_run_errors_are_one_line(
     cli: Any, args: tuple[str, ...], fragments: tuple[str, ...]
 ) -> None:
@@ -166,8 +225,17 @@ def test_outside_agent_by_module_path(cli: Any, workdir: Path, db_url: str) -> N
             """
         )
     )
-    result = cli("run", "--agent", "my_agent:Greedy", "--task", "CartPole-V-v0", "--steps", "50",
-                 "--db", db_url)  # fmt: skip
+    result = cli(
+        "run",
+        "--agent",
+        "my_agent:Greedy",
+        "--task",
+        "CartPole-V-v0",
+        "--steps",
+        "50",
+        "--db",
+        db_url,
+    )
     assert result.status == 0, result.err
     (run,) = json.loads(cli("results", "--db", db_url, "--json").out)
     assert run["agent"] == "my_agent:Greedy" and run["status"] == "finished"
@@ -180,14 +248,19 @@ def test_locked_database_is_one_line(
     from pomdpbench.store import database
 
     monkeypatch.setattr(database, "LOCK_TIMEOUT_S", 0.1)
-    assert cli("run", "--agent", "random", "--task", "CartPole-V-v0", "--steps", "10",
-               "--db", db_url).status == 0  # fmt: skip
+    assert (
+        cli(
+            "run", "--agent", "random", "--task", "CartPole-V-v0", "--steps", "10", "--db", db_url
+        ).status
+        == 0
+    )
     locker = sqlite3.connect(db_url.removeprefix("sqlite:///"))
     locker.execute("BEGIN EXCLUSIVE")
     monkeypatch.setattr("pomdpbench.store.repository.WRITE_TIMEOUT_S", 0.2)
     try:
-        result = cli("run", "--agent", "random", "--task", "CartPole-P-v0", "--steps", "10",
-                     "--db", db_url)  # fmt: skip
+        result = cli(
+            "run", "--agent", "random", "--task", "CartPole-P-v0", "--steps", "10", "--db", db_url
+        )
     finally:
         locker.rollback()
         locker.close()
@@ -195,8 +268,12 @@ def test_locked_database_is_one_line(
 
 
 def test_old_schema_database_is_one_line(cli: Any, db_url: str) -> None:
-    assert cli("run", "--agent", "random", "--task", "CartPole-V-v0", "--steps", "10",
-               "--db", db_url).status == 0  # fmt: skip
+    assert (
+        cli(
+            "run", "--agent", "random", "--task", "CartPole-V-v0", "--steps", "10", "--db", db_url
+        ).status
+        == 0
+    )
     with sqlite3.connect(db_url.removeprefix("sqlite:///")) as connection:
         connection.execute("UPDATE pomdpbench_meta SET value = '0'")
     one_line_error(cli("results", "--db", db_url), "older than this pomdpbench", "left untouched")

@@ -28,17 +28,43 @@ WORKERS = 8
 
 
 def sweep_command(url: str, seeds: tuple[int, ...], checkpoints: Path) -> list[str]:
-    return [sys.executable, "-m", "pomdpbench", "run", "--agent", "random", "--task", *TASKS,
-            "--seeds", *map(str, seeds), "--steps", str(STEPS), "--eval-every", str(EVAL_EVERY),
-            "--eval-episodes", "2", "--workers", str(WORKERS), "--db", url,
-            "--checkpoint-dir", str(checkpoints)]  # fmt: skip
+    return [
+        sys.executable,
+        "-m",
+        "pomdpbench",
+        "run",
+        "--agent",
+        "random",
+        "--task",
+        *TASKS,
+        "--seeds",
+        *map(str, seeds),
+        "--steps",
+        str(STEPS),
+        "--eval-every",
+        str(EVAL_EVERY),
+        "--eval-episodes",
+        "2",
+        "--workers",
+        str(WORKERS),
+        "--db",
+        url,
+        "--checkpoint-dir",
+        str(checkpoints),
+    ]
 
 
 def planned_keys() -> set[str]:
     keys = set()
     for seeds in SEEDS.values():
-        request = SweepRequest(agent="random", tasks=TASKS, seeds=seeds, steps=STEPS,
-                               eval_every=EVAL_EVERY, eval_episodes=2)  # fmt: skip
+        request = SweepRequest(
+            agent="random",
+            tasks=TASKS,
+            seeds=seeds,
+            steps=STEPS,
+            eval_every=EVAL_EVERY,
+            eval_episodes=2,
+        )
         keys |= {job.run_key for job in plan(request)}
     return keys
 
@@ -47,10 +73,16 @@ def planned_keys() -> set[str]:
 def test_two_concurrent_sweeps_lose_and_duplicate_nothing(store_url: str, workdir: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("POMDPBENCH_")}
     processes = [
-        subprocess.Popen(sweep_command(store_url, seeds, workdir / "checkpoints"), cwd=workdir,
-                         env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        subprocess.Popen(
+            sweep_command(store_url, seeds, workdir / "checkpoints"),
+            cwd=workdir,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
         for seeds in SEEDS.values()
-    ]  # fmt: skip
+    ]
     try:
         outputs = [process.communicate(timeout=900)[0] for process in processes]
     finally:
@@ -63,8 +95,9 @@ def test_two_concurrent_sweeps_lose_and_duplicate_nothing(store_url: str, workdi
         # 1 only for runs the other sweep owned at that moment (it finished them)
         assert process.returncode in (0, 1), output[-3000:]
         if process.returncode == 1:  # the only kind of unfinished run: none failed
-            assert re.search(r"runs did not finish \(\d+ owned by another running sweep\)",
-                             output), output[-3000:]  # fmt: skip
+            assert re.search(
+                r"runs did not finish \(\d+ owned by another running sweep\)", output
+            ), output[-3000:]
     starts = [line for o in outputs for line in o.splitlines() if line.startswith("start")]
     keys = planned_keys()
     assert len(keys) == 24 and len(starts) == len(keys)  # every run trained by one sweep, once

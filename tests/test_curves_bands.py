@@ -12,9 +12,13 @@ from pomdpbench.stats.curves import bootstrap_mean_interval, task_curves
 def frames(values: list[float], metric: str = "return") -> tuple[pd.DataFrame, pd.DataFrame]:
     column = "success_rate" if metric == "success" else "mean_return"
     evaluations = pd.DataFrame(
-        {"run_id": range(len(values)), "env_step": 100, column: values,
-         "success_rate" if metric != "success" else "mean_return": 0.0}
-    )  # fmt: skip
+        {
+            "run_id": range(len(values)),
+            "env_step": 100,
+            column: values,
+            "success_rate" if metric != "success" else "mean_return": 0.0,
+        }
+    )
     finished = pd.DataFrame(
         {"run_id": range(len(values)), "label": "a", "task": "T", "metric": metric}
     )

@@ -20,9 +20,19 @@ from pomdpbench.errors import ConfigError
 from tests.test_resel_agent import make_agent, run_steps
 
 TINY_CLI = [
-    "--set", "pre_encoder_size=8", "--set", "encoder_hidden=[16]", "--set", "embedding_size=8",
-    "--set", "mamba_state=4", "--set", "head_hidden=[16,16]", "--set", "learning_starts=60",
-]  # fmt: skip
+    "--set",
+    "pre_encoder_size=8",
+    "--set",
+    "encoder_hidden=[16]",
+    "--set",
+    "embedding_size=8",
+    "--set",
+    "mamba_state=4",
+    "--set",
+    "head_hidden=[16,16]",
+    "--set",
+    "learning_starts=60",
+]
 
 
 @pytest.mark.parametrize("agent_id", ["resel", "resel-gru"])
@@ -51,8 +61,19 @@ def test_an_agent_without_the_interface_is_named_in_one_line() -> None:
 
 def test_the_command_writes_the_curve_as_csv_and_png(cli: Any, tmp_path: Path) -> None:
     out = tmp_path / "variation"
-    result = cli("diagnose", "action-variation", "--agent", "resel", "--task",
-                 "TMazePassive-10-v0", "--steps", "150", *TINY_CLI, "--out", str(out))  # fmt: skip
+    result = cli(
+        "diagnose",
+        "action-variation",
+        "--agent",
+        "resel",
+        "--task",
+        "TMazePassive-10-v0",
+        "--steps",
+        "150",
+        *TINY_CLI,
+        "--out",
+        str(out),
+    )
     assert result.status == 0, result.err
     rows = list(csv.reader((out / "action_variation.csv").open()))
     assert rows[0] == [
@@ -66,14 +87,25 @@ def test_the_command_writes_the_curve_as_csv_and_png(cli: Any, tmp_path: Path) -
 
 @pytest.mark.parametrize(
     ("args", "message"),
-    [(["--agent", "sac-mlp"], "does not expose"), (["--agent", "resel", "--pair", "1e-5"],
-     "write two rates")],
-)  # fmt: skip
+    [
+        (["--agent", "sac-mlp"], "does not expose"),
+        (["--agent", "resel", "--pair", "1e-5"], "write two rates"),
+    ],
+)
 def test_the_command_fails_in_one_line(
     cli: Any, tmp_path: Path, args: list[str], message: str
 ) -> None:
-    result = cli("diagnose", "action-variation", "--task", "TMazePassive-10-v0", "--steps", "10",
-                 *args, "--out", str(tmp_path))  # fmt: skip
+    result = cli(
+        "diagnose",
+        "action-variation",
+        "--task",
+        "TMazePassive-10-v0",
+        "--steps",
+        "10",
+        *args,
+        "--out",
+        str(tmp_path),
+    )
     assert result.status == 2 and message in result.err and len(result.err.splitlines()) == 1
 
 
@@ -90,8 +122,18 @@ def test_resels_rate_keeps_the_variation_flat_and_below_equal_rates(
     LR_CE = 1e-5: 0.044 and 0.044; docs/resel.md), so it is an expected failure until it does.
     """
     out = tmp_path / "variation"
-    result = cli("diagnose", "action-variation", "--agent", "resel", "--task", "Pendulum-V-v0",
-                 "--steps", "3000", "--out", str(out))  # fmt: skip
+    result = cli(
+        "diagnose",
+        "action-variation",
+        "--agent",
+        "resel",
+        "--task",
+        "Pendulum-V-v0",
+        "--steps",
+        "3000",
+        "--out",
+        str(out),
+    )
     assert result.status == 0, result.err
     rows = list(csv.reader((out / "action_variation.csv").open()))
     equal, resel = (np.array([float(row[i]) for row in rows[1:]]) for i in (1, 2))

@@ -84,9 +84,12 @@ def test_inner_termination_starts_the_next_episode_and_ends_the_trial_as_termina
 
 def test_stale_observation_reproduces_the_originals_terminal_observation():
     env = MetaTrialEnv(
-        CountingMDP(length=10**6), np.array([[1.0]]), episodes_per_task=2, horizon=4,
+        CountingMDP(length=10**6),
+        np.array([[1.0]]),
+        episodes_per_task=2,
+        horizon=4,
         stale_observation=True,
-    )  # fmt: skip
+    )
     steps = run_trial(env, seed=0)
     assert float(steps[4][0][0]) == 4.0 and float(steps[4][0][-1]) == 1.0
     assert float(steps[5][0][0]) == 1.0  # the MDP had been reset behind the stale observation
@@ -150,10 +153,13 @@ def test_ant_reward_projects_the_velocity_on_the_goal_angle_in_radians():
 
 def test_observation_layouts_match_the_originals():
     layouts = {  # (first, last) observation entries and the simulator data they must hold
-        cheetah_dir: [((0, 8), lambda d: d.qpos[1:]), ((8, 17), lambda d: d.qvel),
-                      ((17, 20), lambda d: d.body("torso").xpos)],
+        cheetah_dir: [
+            ((0, 8), lambda d: d.qpos[1:]),
+            ((8, 17), lambda d: d.qvel),
+            ((17, 20), lambda d: d.body("torso").xpos),
+        ],
         ant_dir: [((0, 13), lambda d: d.qpos[2:]), ((13, 27), lambda d: d.qvel)],
-    }  # fmt: skip
+    }
     for make, parts in layouts.items():
         env = make()
         obs, _ = env.reset(seed=1)

@@ -21,8 +21,9 @@ from pomdpbench.agents import AgentInput, Transition
 
 
 def norm_of(optimizer: torch.optim.Optimizer) -> float:
-    grads = [p.grad.flatten() for g in optimizer.param_groups for p in g["params"]
-             if p.grad is not None]  # fmt: skip
+    grads = [
+        p.grad.flatten() for g in optimizer.param_groups for p in g["params"] if p.grad is not None
+    ]
     return float(torch.linalg.vector_norm(torch.cat(grads)))
 
 
@@ -52,8 +53,13 @@ def test_resel_reports_policy_metrics_when_metrics_every_is_even() -> None:
     metrics = run_steps(agent, "TMazePassive-10-v0", 120)
     assert metrics, "no metrics were reported"
     for reported in metrics:  # every report is on a policy step, so it has the policy's
-        assert {"actor_loss", "entropy", "critic_loss", "policy_grad_norm",
-                "critic_grad_norm"} <= set(reported)  # fmt: skip
+        assert {
+            "actor_loss",
+            "entropy",
+            "critic_loss",
+            "policy_grad_norm",
+            "critic_grad_norm",
+        } <= set(reported)
         assert all(np.isfinite(v) for v in reported.values())
     while not (reported := agent.update()):  # more updates on the same buffer, to a report
         pass
@@ -68,8 +74,11 @@ def ppo_update(agent: Any, env: Any) -> dict[str, float]:
     while True:
         action, state = agent.act(AgentInput(obs, prev, 0.0, False, None), state, False)
         next_obs, reward, terminated, truncated, _ = env.step(action)
-        agent.observe(Transition(obs, action, float(reward), next_obs, terminated, truncated,
-                                 False, None, None))  # fmt: skip
+        agent.observe(
+            Transition(
+                obs, action, float(reward), next_obs, terminated, truncated, False, None, None
+            )
+        )
         if metrics := agent.update():
             return metrics
         obs = next_obs

@@ -71,15 +71,35 @@ def test_ranges_declared_as_field_metadata() -> None:
 def test_out_of_range_settings_are_refused_before_anything_runs(
     cli: Any, workdir: Path, setting: str, fragments: tuple[str, ...]
 ) -> None:
-    result = cli("run", "--agent", "sac-mlp", "--task", "Pendulum-V-v0", "--steps", "50",
-                 "--set", setting, "--db", f"sqlite:///{workdir / 'r.db'}")  # fmt: skip
+    result = cli(
+        "run",
+        "--agent",
+        "sac-mlp",
+        "--task",
+        "Pendulum-V-v0",
+        "--steps",
+        "50",
+        "--set",
+        setting,
+        "--db",
+        f"sqlite:///{workdir / 'r.db'}",
+    )
     one_line_error(result, *fragments, "out of range")
     assert not (workdir / "r.db").exists()  # nothing ran, nothing was written
 
 
 def test_resel_declares_its_ranges(cli: Any, workdir: Path) -> None:
-    result = cli("run", "--agent", "resel", "--task", "HopperBLT-P-v0", "--set",
-                 "policy_encoder_lr=0", "--db", f"sqlite:///{workdir / 'r.db'}")  # fmt: skip
+    result = cli(
+        "run",
+        "--agent",
+        "resel",
+        "--task",
+        "HopperBLT-P-v0",
+        "--set",
+        "policy_encoder_lr=0",
+        "--db",
+        f"sqlite:///{workdir / 'r.db'}",
+    )
     one_line_error(result, "policy_encoder_lr=0.0", "'resel'", "must be > 0")
 
 
@@ -102,16 +122,37 @@ def test_a_plugin_module_that_fails_to_import_is_one_line(
     cli: Any, workdir: Path, module: str, source: str, fragments: tuple[str, ...]
 ) -> None:
     (workdir / f"{module}.py").write_text(source)
-    result = cli("run", "--agent", f"{module}:Agent", "--task", "Pendulum-V-v0", "--steps",
-                 "10", "--db", f"sqlite:///{workdir / 'r.db'}")  # fmt: skip
+    result = cli(
+        "run",
+        "--agent",
+        f"{module}:Agent",
+        "--task",
+        "Pendulum-V-v0",
+        "--steps",
+        "10",
+        "--db",
+        f"sqlite:///{workdir / 'r.db'}",
+    )
     one_line_error(result, module, *fragments)
 
 
 def test_sweep_exit_status_names_the_runs_that_did_not_finish(cli: Any, db_url: str) -> None:
     result = cli(
-        "run", "--agent", "helper_agents:Recorder", "--task", "CartPole-V-v0", "--steps", "30",
-        "--seeds", "0", "1", "--set", "fail_at=5", "--db", db_url,
-    )  # fmt: skip
+        "run",
+        "--agent",
+        "helper_agents:Recorder",
+        "--task",
+        "CartPole-V-v0",
+        "--steps",
+        "30",
+        "--seeds",
+        "0",
+        "1",
+        "--set",
+        "fail_at=5",
+        "--db",
+        db_url,
+    )
     assert result.status == 1  # was 0 only when nothing failed; interrupted runs exited 0 too
     assert "2 of 2 runs did not finish (2 failed)" in result.err
     ok = cli("run", "--agent", "random", "--task", "CartPole-V-v0", "--steps", "30", "--db", db_url)
@@ -131,8 +172,9 @@ def test_a_protocol_override_is_shown_and_never_pooled(cli: Any, db_url: str) ->
     assert cli(*base, "--eval-episodes", "1", "--db", db_url).status == 0
     runs = json.loads(cli("results", "--json", "--db", db_url).out)
     assert sorted((r["tier"], r["protocol_override"] or "") for r in runs) == [
-        ("smoke", ""), ("smoke", "eval_episodes=1")
-    ]  # fmt: skip
+        ("smoke", ""),
+        ("smoke", "eval_episodes=1"),
+    ]
     table = cli("results", "--db", db_url).out
     assert "eval_episodes=1" in table and "suite" in table
     pooled = query.suite_runs(open_engine(db_url, create=False), "sanity", "smoke")

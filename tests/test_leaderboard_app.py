@@ -55,8 +55,9 @@ def test_headline_table_shows_the_statistics(
     table = app.dataframe[0].value
     assert list(table["agent"]) == ["strong", "weak", "partial"]
     engine = open_engine(fixture_url, create=False)
-    expected = build_board(query.suite_runs(engine, SUITE, "smoke"), SUITE, "smoke",
-                           reps=REPS).headline.set_index("agent")  # fmt: skip
+    expected = build_board(
+        query.suite_runs(engine, SUITE, "smoke"), SUITE, "smoke", reps=REPS
+    ).headline.set_index("agent")
     rows = table.set_index("agent")
     for agent in ("strong", "weak"):
         for column in ("IQM", "IQM low", "IQM high", "median", "mean", "optimality gap"):
@@ -147,9 +148,11 @@ def test_comparison_view_draws_without_error(
     app.radio(key="view").set_value("Plots").run()
     assert not app.exception
     assert [s.value for s in app.subheader] == [
-        "Interval estimates", "Performance profiles", "Probability of improvement",
+        "Interval estimates",
+        "Performance profiles",
+        "Probability of improvement",
         "Sample efficiency",
-    ]  # fmt: skip
+    ]
     assert app.selectbox(key="baseline").options == ["strong", "weak"]
     assert not app.info  # every plot had data
 

@@ -50,9 +50,12 @@ def serve(url: str, cwd: Path) -> Iterator[str]:
     port = free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "pomdpbench", "leaderboard", "--db", url, "--port", str(port)],
-        cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        cwd=cwd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
         start_new_session=True,
-    )  # fmt: skip
+    )
     address = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 90
@@ -107,7 +110,7 @@ def server(tmp_path: Path) -> Iterator[str]:
             seed,
             20.0 + 100 * i + seed,
             curve=[(0, 10.0), (1000, 20.0 + 100 * i)],
-        )  # fmt: skip
+        )
         for i, agent in enumerate(AGENTS)
         for seed in range(3)
     ]
@@ -126,8 +129,12 @@ def browser() -> Iterator[Any]:
 
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
-    for flag in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage",
-                 "--window-size=1400,1000"):  # fmt: skip
+    for flag in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-dev-shm-usage",
+        "--window-size=1400,1000",
+    ):
         options.add_argument(flag)
     driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
     try:
@@ -169,17 +176,36 @@ def test_an_empty_database_shows_the_papers_then_a_smoke_run_beside_them(
     with serve(url, tmp_path) as address:
         browser.get(address)
         wait = WebDriverWait(browser, 120, poll_frequency=0.5)
-        wait.until(lambda d: "RESeL paper, Table 4 · 1.5M steps" in d.find_element(
-            By.TAG_NAME, "body").text)  # fmt: skip
+        wait.until(
+            lambda d: (
+                "RESeL paper, Table 4 · 1.5M steps" in d.find_element(By.TAG_NAME, "body").text
+            )
+        )
         wait.until(lambda d: "2,829 ± 56" in tables_html(d))  # RESeL on AntBLT-P, Table 4
         assert "holds no runs yet" in browser.find_element(By.TAG_NAME, "body").text
         charts = '[data-testid="stVegaLiteChart"] canvas, [data-testid="stVegaLiteChart"] svg'
         wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, charts))  # drawn by Vega-Lite
         run = subprocess.run(
-            [sys.executable, "-m", "pomdpbench", "run", "--agent", "random", "--suite",
-             "classic", "--budget", "smoke", "--db", url],
-            cwd=tmp_path, capture_output=True, text=True, timeout=600, check=False,
-        )  # fmt: skip
+            [
+                sys.executable,
+                "-m",
+                "pomdpbench",
+                "run",
+                "--agent",
+                "random",
+                "--suite",
+                "classic",
+                "--budget",
+                "smoke",
+                "--db",
+                url,
+            ],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=600,
+            check=False,
+        )
         assert run.returncode == 0, run.stderr[-2000:]
         browser.find_element(By.XPATH, "//button[.//p[text()='Refresh']]").click()
         wait.until(lambda d: d.find_elements(By.XPATH, "//label[.//p[text()='Published']]"))
@@ -197,8 +223,14 @@ def test_an_exported_bundle_submitted_to_an_empty_database_shows_with_its_status
     from selenium.webdriver.support.ui import WebDriverWait
 
     def cli(*args: str) -> None:
-        done = subprocess.run([sys.executable, "-m", "pomdpbench", *args], cwd=tmp_path,
-                              capture_output=True, text=True, timeout=600, check=False)  # fmt: skip
+        done = subprocess.run(
+            [sys.executable, "-m", "pomdpbench", *args],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=600,
+            check=False,
+        )
         assert done.returncode == 0, done.stderr[-2000:]
 
     mine = f"sqlite:///{tmp_path / 'mine.db'}"
@@ -227,11 +259,19 @@ def test_chromium_draws_the_training_stability_charts(tmp_path: Path, browser: A
     url = f"sqlite:///{tmp_path / 'stability.db'}"
     steps = range(0, 1001, 250)
     runs = [
-        SyntheticRun(agent, task, "sanity", seed, 10.0, curve=[(s, 1.0) for s in steps],
-                     train_metrics=[{}] + [{"critic_loss": (1 + seed) * k,
-                                            "policy_grad_norm": 0.1 * k} for k in range(1, 5)])
-        for agent in AGENTS for seed in range(2)
-    ]  # fmt: skip
+        SyntheticRun(
+            agent,
+            task,
+            "sanity",
+            seed,
+            10.0,
+            curve=[(s, 1.0) for s in steps],
+            train_metrics=[{}]
+            + [{"critic_loss": (1 + seed) * k, "policy_grad_norm": 0.1 * k} for k in range(1, 5)],
+        )
+        for agent in AGENTS
+        for seed in range(2)
+    ]
     insert_runs(open_engine(url), runs)
     with serve(url, tmp_path) as address:
         browser.get(address)

@@ -77,8 +77,12 @@ def test_steps_and_titles_name_the_papers_tables(tmp_path: Path) -> None:
     engine = open_engine(f"sqlite:///{tmp_path / 'p.db'}")
     mdp = reported_for_suite(engine, "mdp")
     assert published_steps(mdp) == [5_000_000, 1_000_000, 300_000]
-    tables = suite_published(mdp, "mdp", queries.suite_runs(engine, "mdp", "full"),
-                             queries.suite_evaluations(engine, "mdp", "full"))  # fmt: skip
+    tables = suite_published(
+        mdp,
+        "mdp",
+        queries.suite_runs(engine, "mdp", "full"),
+        queries.suite_evaluations(engine, "mdp", "full"),
+    )
     assert [t.title.rsplit(" · ", 1)[1] for t in tables] == ["5M steps", "1M steps", "300k steps"]
     assert tables[0].title.startswith("RESeL paper, Table 6")
     gravity = published_table(reported_for_suite(engine, "gravity"), "gravity", 2_000_000)
@@ -134,11 +138,29 @@ def test_a_run_lands_beside_the_published_figures(
     url = f"sqlite:///{tmp_path / 'runs.db'}"
     engine = open_engine(url)
     runs = [
-        SyntheticRun("resel", task, "mdp", 0, 5_000.0, tier="full", budget=5_000_000,
-                     curve=[(s, s / 1000) for s in range(0, 5_000_001, 100_000)])
+        SyntheticRun(
+            "resel",
+            task,
+            "mdp",
+            0,
+            5_000.0,
+            tier="full",
+            budget=5_000_000,
+            curve=[(s, s / 1000) for s in range(0, 5_000_001, 100_000)],
+        )
         for task in get_suite("mdp").tasks
-    ] + [SyntheticRun("resel", "Ant-MDP-v0", "mdp", 0, 7.0, tier="smoke", budget=2_000,
-                      curve=[(0, 1.0), (1_000, 4.0), (2_000, 7.0)])]  # fmt: skip
+    ] + [
+        SyntheticRun(
+            "resel",
+            "Ant-MDP-v0",
+            "mdp",
+            0,
+            7.0,
+            tier="smoke",
+            budget=2_000,
+            curve=[(0, 1.0), (1_000, 4.0), (2_000, 7.0)],
+        )
+    ]
     insert_runs(engine, runs)
     engine.dispose()
     app = open_app(monkeypatch, url)
@@ -157,9 +179,22 @@ def test_a_run_lands_beside_the_published_figures(
 def test_report_and_reported_print_the_same_numbers(cli: Any, tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'runs.db'}"
     engine = open_engine(url)
-    insert_runs(engine, [SyntheticRun("resel", task, "classic", 0, 1_000.0, tier="smoke",
-                                      budget=2_000, curve=[(2_000, 1_000.0)])
-                         for task in get_suite("classic").tasks])  # fmt: skip
+    insert_runs(
+        engine,
+        [
+            SyntheticRun(
+                "resel",
+                task,
+                "classic",
+                0,
+                1_000.0,
+                tier="smoke",
+                budget=2_000,
+                curve=[(2_000, 1_000.0)],
+            )
+            for task in get_suite("classic").tasks
+        ],
+    )
     engine.dispose()
     mean, stderr = expected_aggregate("classic", "RESeL", 1_500_000)
     expected = f"{mean:.3f} ± {stderr:.3f}"

@@ -38,10 +38,19 @@ def url(tmp_path: Path) -> str:
     (nothing) on task A, 3 seeds each in smoke; one short-tier run so the tier is chosen."""
     url = f"sqlite:///{tmp_path / 'stability.db'}"
     runs = [
-        SyntheticRun(agent, TASKS[0], SUITE, seed, 1.0, budget=1000,
-                     curve=[(s, 0.0) for s in STEPS], train_metrics=metrics(agent, seed))
-        for agent in ("sac", "ppo", "random") for seed in range(3)
-    ] + [SyntheticRun("sac", TASKS[0], SUITE, 0, 1.0, tier="short", curve=[(0, 0.0)])]  # fmt: skip
+        SyntheticRun(
+            agent,
+            TASKS[0],
+            SUITE,
+            seed,
+            1.0,
+            budget=1000,
+            curve=[(s, 0.0) for s in STEPS],
+            train_metrics=metrics(agent, seed),
+        )
+        for agent in ("sac", "ppo", "random")
+        for seed in range(3)
+    ] + [SyntheticRun("sac", TASKS[0], SUITE, 0, 1.0, tier="short", curve=[(0, 0.0)])]
     insert_runs(open_engine(url), runs)
     return url
 
@@ -71,8 +80,7 @@ def test_the_section_draws_gradient_norm_and_value_loss_per_agent_and_per_run(
     charts = app.get("vega_lite_chart")
     assert len(charts) == 4  # per metric: agents' mean and interval, and every run
     engine = open_engine(url, create=False)
-    finished = build_suite_scores(query.suite_runs(engine, SUITE, "smoke"), SUITE,
-                                  "smoke").finished  # fmt: skip
+    finished = build_suite_scores(query.suite_runs(engine, SUITE, "smoke"), SUITE, "smoke").finished
     points = task_points(suite_train_metrics(engine, SUITE, "smoke"), finished, TASKS[0])
     expected = stability_curves(points, "value loss", reps=REPS)
     drawn = chart_data(charts[2]).drop_duplicates(["label", "env_step"])
@@ -109,9 +117,12 @@ def test_a_task_without_training_metrics_says_so(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     url = f"sqlite:///{tmp_path / 'none.db'}"
-    insert_runs(open_engine(url), [
-        SyntheticRun("random", TASKS[0], SUITE, 0, 1.0, curve=[(0, 0.0)]),
-        SyntheticRun("random", TASKS[0], SUITE, 0, 1.0, tier="short", curve=[(0, 0.0)]),
-    ])  # fmt: skip
+    insert_runs(
+        open_engine(url),
+        [
+            SyntheticRun("random", TASKS[0], SUITE, 0, 1.0, curve=[(0, 0.0)]),
+            SyntheticRun("random", TASKS[0], SUITE, 0, 1.0, tier="short", curve=[(0, 0.0)]),
+        ],
+    )
     app = drill_down(monkeypatch, url)
     assert any("stored no training metrics" in i.value for i in app.info)

@@ -17,8 +17,9 @@ pytestmark = pytest.mark.slow
 
 
 def final_score(agent: str, task: str, db_url: str, tmp_path: object) -> float:
-    request = SweepRequest(agent=agent, tasks=(task,), tier="full", seeds=(0,),
-                           checkpoint_root=tmp_path / "ckpt")  # type: ignore[operator]  # fmt: skip
+    request = SweepRequest(
+        agent=agent, tasks=(task,), tier="full", seeds=(0,), checkpoint_root=tmp_path / "ckpt"
+    )  # type: ignore[operator]
     store = Store.open(db_url)
     report = run_sweep(plan(request), store, SweepDisplay(live=False))
     (run,) = report.finished

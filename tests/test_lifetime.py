@@ -97,14 +97,18 @@ def test_a_server_started_by_the_command_dies_with_it_even_by_kill_9() -> None:
 def test_a_worker_dies_with_its_parent() -> None:
     # a middle process starts the worker, then is killed; the worker must not survive it
     middle = subprocess.Popen(
-        [sys.executable, "-c",
-         "import os, subprocess, sys, time\n"
-         f"w = subprocess.Popen([sys.executable, '-c', {WATCHED!r}, str(os.getpid())],"
-         " stdout=subprocess.PIPE, text=True)\n"
-         "assert w.stdout.readline().strip() == 'armed'\n"
-         "print(w.pid, flush=True)\ntime.sleep(60)\n"],
-        stdout=subprocess.PIPE, text=True,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-c",
+            "import os, subprocess, sys, time\n"
+            f"w = subprocess.Popen([sys.executable, '-c', {WATCHED!r}, str(os.getpid())],"
+            " stdout=subprocess.PIPE, text=True)\n"
+            "assert w.stdout.readline().strip() == 'armed'\n"
+            "print(w.pid, flush=True)\ntime.sleep(60)\n",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     assert middle.stdout is not None
     worker = int(middle.stdout.readline())
     assert alive(worker)
@@ -150,11 +154,29 @@ def test_workers_import_the_parents_pomdpbench_not_a_folder_in_the_cwd(tmp_path:
     (shadow / "__init__.py").write_text("raise ImportError('the clone in the working folder')\n")
     script = Path(sys.executable).with_name("pomdpbench")  # the installed command, as users run it
     out = subprocess.run(
-        [str(script), "run", "--agent", "random", "--task", "CartPole-V-v0", "--steps", "20",
-         "--seeds", "0", "1", "--workers", "2", "--db", f"sqlite:///{tmp_path / 'r.db'}"],
-        cwd=tmp_path, capture_output=True, text=True, timeout=300,
+        [
+            str(script),
+            "run",
+            "--agent",
+            "random",
+            "--task",
+            "CartPole-V-v0",
+            "--steps",
+            "20",
+            "--seeds",
+            "0",
+            "1",
+            "--workers",
+            "2",
+            "--db",
+            f"sqlite:///{tmp_path / 'r.db'}",
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
         env={k: v for k, v in os.environ.items() if k != "PYTHONPATH"},
-    )  # fmt: skip
+    )
     assert out.returncode == 0, out.stderr
     assert "2 finished" in out.stderr
 
@@ -162,16 +184,23 @@ def test_workers_import_the_parents_pomdpbench_not_a_folder_in_the_cwd(tmp_path:
 # ------------------------------------------------------------------ slow: real sweeps and servers
 def start_sweep(args: list[str], cwd: Path) -> subprocess.Popen[str]:
     return subprocess.Popen(
-        [sys.executable, "-m", "pomdpbench", *args], cwd=cwd, text=True,
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True,
-    )  # fmt: skip
+        [sys.executable, "-m", "pomdpbench", *args],
+        cwd=cwd,
+        text=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
 
 
 def wait_for_workers(parent: int, count: int, timeout: float = 120.0) -> list[int]:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        workers = [p for p in children_of(parent)
-                   if b"spawn_main" in Path(f"/proc/{p}/cmdline").read_bytes()]  # fmt: skip
+        workers = [
+            p
+            for p in children_of(parent)
+            if b"spawn_main" in Path(f"/proc/{p}/cmdline").read_bytes()
+        ]
         if len(workers) >= count:
             return workers
         time.sleep(0.1)
@@ -189,9 +218,24 @@ def descendants(pid: int) -> list[int]:
 
 @pytest.mark.slow
 def test_kill_9_of_a_sweep_leaves_no_orphan_and_the_rerun_completes(workdir: Path) -> None:
-    args = ["run", "--agent", "random", "--task", "Pendulum-V-v0", "CartPole-V-v0", "--steps",
-            "300000", "--eval-every", "30000", "--eval-episodes", "1", "--workers", "2",
-            "--checkpoint-every", "0"]  # fmt: skip
+    args = [
+        "run",
+        "--agent",
+        "random",
+        "--task",
+        "Pendulum-V-v0",
+        "CartPole-V-v0",
+        "--steps",
+        "300000",
+        "--eval-every",
+        "30000",
+        "--eval-episodes",
+        "1",
+        "--workers",
+        "2",
+        "--checkpoint-every",
+        "0",
+    ]
     sweep = start_sweep(args, workdir)
     wait_for_workers(sweep.pid, 2)
     time.sleep(3)
@@ -207,14 +251,23 @@ def test_kill_9_of_a_sweep_leaves_no_orphan_and_the_rerun_completes(workdir: Pat
 
 @pytest.mark.slow
 def test_sigterm_to_the_leaderboard_command_stops_its_server(workdir: Path) -> None:
-    assert run_cli_subprocess("run", "--agent", "random", "--task", "CartPole-V-v0", "--steps",
-                              "20", cwd=workdir).returncode == 0  # fmt: skip
+    assert (
+        run_cli_subprocess(
+            "run", "--agent", "random", "--task", "CartPole-V-v0", "--steps", "20", cwd=workdir
+        ).returncode
+        == 0
+    )
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     command = [sys.executable, "-m", "pomdpbench", "leaderboard", "--port", str(port)]
-    board = subprocess.Popen(command, cwd=workdir, stdout=subprocess.DEVNULL,
-                             stderr=subprocess.DEVNULL, env={**os.environ, "PYTHONPATH": str(REPO)})  # fmt: skip
+    board = subprocess.Popen(
+        command,
+        cwd=workdir,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+    )
     deadline = time.monotonic() + 120
     while not children_of(board.pid) and time.monotonic() < deadline:
         time.sleep(0.1)
@@ -224,8 +277,9 @@ def test_sigterm_to_the_leaderboard_command_stops_its_server(workdir: Path) -> N
     board.wait(60)
     assert wait_gone(server, 30) == []
     # and by kill -9: the kernel ends the server
-    board = subprocess.Popen(command, cwd=workdir, stdout=subprocess.DEVNULL,
-                             stderr=subprocess.DEVNULL)  # fmt: skip
+    board = subprocess.Popen(
+        command, cwd=workdir, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     deadline = time.monotonic() + 120
     while not children_of(board.pid) and time.monotonic() < deadline:
         time.sleep(0.1)

@@ -77,8 +77,17 @@ def fill(buffer: SequenceReplay, episode_lengths: list[int]) -> None:
     for length in episode_lengths:
         for t in range(length):
             last = t == length - 1
-            buffer.add(np.array([k]), 0.0, 1.0, np.array([k + 1]), False, last, t == 0,
-                       state=np.full(1, float(k)), next_state=np.full(1, k + 1.0))  # fmt: skip
+            buffer.add(
+                np.array([k]),
+                0.0,
+                1.0,
+                np.array([k + 1]),
+                False,
+                last,
+                t == 0,
+                state=np.full(1, float(k)),
+                next_state=np.full(1, k + 1.0),
+            )
             k += 1
 
 

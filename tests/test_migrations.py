@@ -65,38 +65,78 @@ def write_v1_database(url: str) -> None:
     runs, evaluations = tables.tables["runs"], tables.tables["evaluations"]
     now = datetime(2026, 11, 30, 12, 0, tzinfo=timezone.utc)
     with engine.begin() as connection:
-        connection.execute(tables.tables["pomdpbench_meta"].insert(), [
-            {"key": "schema_version", "value": "1"},
-            {"key": CHECKSUM_KEY, "value": _checksum(reported_csv_path())},
-        ])  # fmt: skip
-        reported = [{**{k: v for k, v in row.items() if k != "environment"},
-                     "note": row["environment"]} for row in read_reported_csv()]  # fmt: skip
+        connection.execute(
+            tables.tables["pomdpbench_meta"].insert(),
+            [
+                {"key": "schema_version", "value": "1"},
+                {"key": CHECKSUM_KEY, "value": _checksum(reported_csv_path())},
+            ],
+        )
+        reported = [
+            {**{k: v for k, v in row.items() if k != "environment"}, "note": row["environment"]}
+            for row in read_reported_csv()
+        ]
         connection.execute(tables.tables["reported_results"].insert(), reported)
         for seed, (key, status, score, steps) in enumerate(V1_RUNS):
-            inserted = connection.execute(runs.insert(), {
-                "run_key": key, "agent": "random", "agent_version": "1",
-                "agent_config": {"lr": 0.001}, "config_hash": "c" * 16,
-                "task": "TMazePassive-10-v0", "task_version": 0, "suite": "diagnostic",
-                "tier": "custom", "seed": seed, "budget_steps": 100, "eval_every": 50,
-                "eval_episodes": 2, "metric": "success", "protocol_version": 1,
-                "task_spec": {"final_fraction": 0.05}, "status": status,
-                "env_steps": max(steps, default=0), "checkpoint_step": None,
-                "final_score": score, "auc": score, "wall_time_s": 1.5, "steps_per_s": 66.0,
-                "error": "killed" if status != "finished" else None, "host": "old-host",
-                "pid": 4242, "device": "cpu", "python_version": "3.11.7",
-                "packages": {"torch": "2.5.0"}, "pomdpbench_version": "0.1.0",
-                "git_commit": "a" * 40, "git_dirty": False, "created_at": now,
-                "started_at": now, "finished_at": now if status == "finished" else None,
-                "updated_at": now,
-            })  # fmt: skip
+            inserted = connection.execute(
+                runs.insert(),
+                {
+                    "run_key": key,
+                    "agent": "random",
+                    "agent_version": "1",
+                    "agent_config": {"lr": 0.001},
+                    "config_hash": "c" * 16,
+                    "task": "TMazePassive-10-v0",
+                    "task_version": 0,
+                    "suite": "diagnostic",
+                    "tier": "custom",
+                    "seed": seed,
+                    "budget_steps": 100,
+                    "eval_every": 50,
+                    "eval_episodes": 2,
+                    "metric": "success",
+                    "protocol_version": 1,
+                    "task_spec": {"final_fraction": 0.05},
+                    "status": status,
+                    "env_steps": max(steps, default=0),
+                    "checkpoint_step": None,
+                    "final_score": score,
+                    "auc": score,
+                    "wall_time_s": 1.5,
+                    "steps_per_s": 66.0,
+                    "error": "killed" if status != "finished" else None,
+                    "host": "old-host",
+                    "pid": 4242,
+                    "device": "cpu",
+                    "python_version": "3.11.7",
+                    "packages": {"torch": "2.5.0"},
+                    "pomdpbench_version": "0.1.0",
+                    "git_commit": "a" * 40,
+                    "git_dirty": False,
+                    "created_at": now,
+                    "started_at": now,
+                    "finished_at": now if status == "finished" else None,
+                    "updated_at": now,
+                },
+            )
             run_id = inserted.inserted_primary_key[0]
             for step in steps:
-                connection.execute(evaluations.insert(), {
-                    "run_id": run_id, "env_step": step, "mean_return": step / 100,
-                    "std_return": 0.5, "success_rate": step / 100, "episodes": 2,
-                    "mean_length": 11.0, "returns": [0.0, step / 50], "wall_time_s": 1.0,
-                    "train_metrics": {"loss": 0.5}, "created_at": now,
-                })  # fmt: skip
+                connection.execute(
+                    evaluations.insert(),
+                    {
+                        "run_id": run_id,
+                        "env_step": step,
+                        "mean_return": step / 100,
+                        "std_return": 0.5,
+                        "success_rate": step / 100,
+                        "episodes": 2,
+                        "mean_length": 11.0,
+                        "returns": [0.0, step / 50],
+                        "wall_time_s": 1.0,
+                        "train_metrics": {"loss": 0.5},
+                        "created_at": now,
+                    },
+                )
     engine.dispose()
 
 
@@ -240,8 +280,9 @@ def test_what_cannot_be_upgraded_is_one_line(
     if prepare == "newer":
         engine = Store.open(url).engine
         with engine.begin() as connection:
-            connection.execute(text("UPDATE pomdpbench_meta SET value = '99' "
-                                    "WHERE key = 'schema_version'"))  # fmt: skip
+            connection.execute(
+                text("UPDATE pomdpbench_meta SET value = '99' WHERE key = 'schema_version'")
+            )
     elif prepare == "foreign":
         with create_engine(url).begin() as connection:
             connection.execute(text("CREATE TABLE notes (id INTEGER)"))

@@ -19,26 +19,43 @@ from pomdpbench.harness.loop import privileged_size
 from pomdpbench.harness.stepper import Stepper
 from pomdpbench.sweep import SweepRequest, plan
 
-TINY = {"hidden_sizes": [8], "batch_size": 4, "learning_starts": 0, "metrics_every": 1,
-        "gru_hidden": 4, "embedding": 4}  # fmt: skip
+TINY = {
+    "hidden_sizes": [8],
+    "batch_size": 4,
+    "learning_starts": 0,
+    "metrics_every": 1,
+    "gru_hidden": 4,
+    "embedding": 4,
+}
 
 
 def build(agent_id: str, task_id: str, **config: Any) -> tuple[Any, gymnasium.Env]:
     env = gymnasium.make(task_id)
     _, info = env.reset(seed=0)
     ctx = AgentContext(
-        task=pomdpbench.get_task(task_id), observation_space=env.observation_space,
-        action_space=env.action_space, privileged_size=privileged_size(info), seed=0,
-        budget=100, tier="custom", config={**TINY, **config},
-    )  # fmt: skip
+        task=pomdpbench.get_task(task_id),
+        observation_space=env.observation_space,
+        action_space=env.action_space,
+        privileged_size=privileged_size(info),
+        seed=0,
+        budget=100,
+        tier="custom",
+        config={**TINY, **config},
+    )
     return build_agent(get_agent_spec(agent_id), ctx), env
 
 
 def zero_parameters(agent: Any) -> None:
     with torch.no_grad():
-        for module in (agent.memory, agent.actor, agent.critic, agent.critic_target,
-                       agent.critic_encoder, agent.critic_encoder_target,
-                       getattr(agent, "actor_target", torch.nn.Identity())):  # fmt: skip
+        for module in (
+            agent.memory,
+            agent.actor,
+            agent.critic,
+            agent.critic_target,
+            agent.critic_encoder,
+            agent.critic_encoder_target,
+            getattr(agent, "actor_target", torch.nn.Identity()),
+        ):
             for p in module.parameters():
                 p.zero_()
 
@@ -62,8 +79,14 @@ def test_sac_discrete_losses_by_hand(agent_id: str) -> None:
     r + gamma * alpha * log n (bootstrapping) and the actor loss is -alpha * log n. The
     critic's rate is 0 so the actor sees the same zero critic."""
     gamma, alpha, n = 0.9, 0.5, 4
-    agent, env = build(agent_id, "TMazePassive-10-v0", gamma=gamma, initial_alpha=alpha,
-                       autotune_alpha=False, critic_lr=0.0)  # fmt: skip
+    agent, env = build(
+        agent_id,
+        "TMazePassive-10-v0",
+        gamma=gamma,
+        initial_alpha=alpha,
+        autotune_alpha=False,
+        critic_lr=0.0,
+    )
     zero_parameters(agent)
     observe_rewards(agent, env, [2.0] * 6, terminated=False)
     metrics = agent.update()
@@ -76,8 +99,9 @@ def test_sac_discrete_losses_by_hand(agent_id: str) -> None:
 
 
 def test_sac_terminal_transitions_do_not_bootstrap() -> None:
-    agent, env = build("sac-mlp", "TMazePassive-10-v0", gamma=0.9, initial_alpha=0.5,
-                       autotune_alpha=False)  # fmt: skip
+    agent, env = build(
+        "sac-mlp", "TMazePassive-10-v0", gamma=0.9, initial_alpha=0.5, autotune_alpha=False
+    )
     zero_parameters(agent)
     observe_rewards(agent, env, [3.0] * 6, terminated=True)
     assert agent.update()["critic_loss"] == pytest.approx(2 * 3.0**2, rel=1e-5)
@@ -171,8 +195,9 @@ def test_oracle_refuses_a_partial_task_without_a_state_naming_its_full_twin() ->
 def test_training_inputs_rebuild_what_the_policy_acted_on(agent_id: str) -> None:
     """Every actor input of a training batch is one the policy computed while acting: the
     windows, the GRU unrolled from the stored state, z, the previous action and reward."""
-    agent, env = build(agent_id, "TMazePassive-10-v0", memory_length=16, batch_size=32,
-                       learning_starts=10**6)  # fmt: skip
+    agent, env = build(
+        agent_id, "TMazePassive-10-v0", memory_length=16, batch_size=32, learning_starts=10**6
+    )
     acted: list[np.ndarray] = []
     original = agent.memory.act_input
 

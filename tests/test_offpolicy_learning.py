@@ -54,9 +54,16 @@ GRU = {"embedding": 64, "actor_hidden_sizes": [64]}
 
 
 def success(agent: str, db_url: str, root: Path, overrides: dict[str, Any]) -> list[float]:
-    request = SweepRequest(agent=agent, tasks=(TASK,), steps=STEPS, seeds=SEEDS,
-                           eval_every=1000, overrides=overrides, workers=len(SEEDS),
-                           checkpoint_root=root / agent)  # fmt: skip
+    request = SweepRequest(
+        agent=agent,
+        tasks=(TASK,),
+        steps=STEPS,
+        seeds=SEEDS,
+        eval_every=1000,
+        overrides=overrides,
+        workers=len(SEEDS),
+        checkpoint_root=root / agent,
+    )
     report = run_sweep(plan(request), Store.open(db_url), SweepDisplay(live=False))
     scores = [run.final_score for run in report.finished]
     assert len(scores) == len(SEEDS) and all(s is not None for s in scores)

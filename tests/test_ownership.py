@@ -40,8 +40,11 @@ def put_lease(url: str, run_key: str, host: str, pid: int, age_s: float) -> None
     store = Store.open(url)
     with Session(store.engine) as session, session.begin():
         now = time.time() - age_s
-        session.merge(RunLease(run_key=run_key, owner_host=host, owner_pid=pid,
-                               acquired_at=now, heartbeat_at=now))  # fmt: skip
+        session.merge(
+            RunLease(
+                run_key=run_key, owner_host=host, owner_pid=pid, acquired_at=now, heartbeat_at=now
+            )
+        )
 
 
 def dead_pid() -> int:
@@ -102,9 +105,14 @@ def test_of_two_sweeps_racing_for_a_run_one_wins(
 # ------------------------------------------------------------------ resume never skips anything
 def sweep_job(root: Path) -> JobSpec:
     request = SweepRequest(
-        agent="random", tasks=("Pendulum-V-v0",), steps=1000, eval_every=100, eval_episodes=1,
-        checkpoint_root=root, checkpoint_every_s=0.0,
-    )  # fmt: skip
+        agent="random",
+        tasks=("Pendulum-V-v0",),
+        steps=1000,
+        eval_every=100,
+        eval_episodes=1,
+        checkpoint_root=root,
+        checkpoint_every_s=0.0,
+    )
     (job,) = plan(request)
     return job
 

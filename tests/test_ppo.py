@@ -25,18 +25,30 @@ from pomdpbench.errors import ConfigError
 from pomdpbench.harness.actions import ActionEncoder
 from pomdpbench.harness.stepper import Stepper
 
-TINY = {"rollout_steps": 24, "minibatch_size": 8, "epochs": 1, "hidden_sizes": [8],
-        "gru_size": 4, "embedding_size": 4, "sequence_length": 6}  # fmt: skip
+TINY = {
+    "rollout_steps": 24,
+    "minibatch_size": 8,
+    "epochs": 1,
+    "hidden_sizes": [8],
+    "gru_size": 4,
+    "embedding_size": 4,
+    "sequence_length": 6,
+}
 PPO_AGENTS = ("ppo-mlp", "ppo-window-5", "ppo-bptt-5", "ppo-rs", "ppo-gru")
 
 
 def make(agent_id: str, task_id: str = "Pendulum-V-v0", **config: Any) -> tuple[Any, Any]:
     env = gymnasium.make(task_id)
     ctx = AgentContext(
-        task=pomdpbench.get_task(task_id), observation_space=env.observation_space,
-        action_space=env.action_space, privileged_size=None, seed=0, budget=1000,
-        tier="custom", config={**TINY, **config},
-    )  # fmt: skip
+        task=pomdpbench.get_task(task_id),
+        observation_space=env.observation_space,
+        action_space=env.action_space,
+        privileged_size=None,
+        seed=0,
+        budget=1000,
+        tier="custom",
+        config={**TINY, **config},
+    )
     return build_agent(get_agent_spec(agent_id), ctx), env
 
 
@@ -149,8 +161,9 @@ def test_training_rebuilds_exactly_what_the_policy_acted_on(agent_id: str, task_
         torch.testing.assert_close(ev.z_mean, z_means[ev.rows], rtol=1e-4, atol=1e-5)
     # and so every ratio starts at one
     targets = agent.targets(prep)
-    log_prob, _ = agent._log_prob(ev.head, ev.z_mean, targets.action[ev.rows],
-                                  targets.state_next[ev.rows])  # fmt: skip
+    log_prob, _ = agent._log_prob(
+        ev.head, ev.z_mean, targets.action[ev.rows], targets.state_next[ev.rows]
+    )
     torch.testing.assert_close(log_prob, targets.old_log_prob[ev.rows], rtol=1e-4, atol=1e-4)
 
 
@@ -169,8 +182,9 @@ def test_window_is_zero_filled_after_an_episode_start() -> None:
 def test_rs_gae_runs_over_observation_and_internal_state() -> None:
     """V(s, z, a_prev) and V(s', z', a): z' is the *sampled* next state, so the value at t + 1
     is the next-state value at t, and GAE is checkable by hand from those values."""
-    agent, env = make("ppo-rs", rollout_steps=6, gamma=0.5, gae_lambda=0.5,
-                      normalize_advantage=False)  # fmt: skip
+    agent, env = make(
+        "ppo-rs", rollout_steps=6, gamma=0.5, gae_lambda=0.5, normalize_advantage=False
+    )
     assert isinstance(agent, PPORS)
     drive(agent, env, 6)
     r = agent.rollout
@@ -211,10 +225,15 @@ def test_memory_resets_at_an_episode_start(agent_id: str) -> None:
 def test_ppo_refuses_spaces_it_cannot_act_in() -> None:
     env = gymnasium.make("Pendulum-V-v0")
     ctx = AgentContext(
-        task=pomdpbench.get_task("Pendulum-V-v0"), observation_space=env.observation_space,
-        action_space=gymnasium.spaces.MultiBinary(3), privileged_size=None, seed=0, budget=10,
-        tier="custom", config={},
-    )  # fmt: skip
+        task=pomdpbench.get_task("Pendulum-V-v0"),
+        observation_space=env.observation_space,
+        action_space=gymnasium.spaces.MultiBinary(3),
+        privileged_size=None,
+        seed=0,
+        budget=10,
+        tier="custom",
+        config={},
+    )
     with pytest.raises(ConfigError, match="Box or Discrete"):
         build_agent(get_agent_spec("ppo-mlp"), ctx)
 
@@ -223,8 +242,9 @@ def test_observe_without_act_is_a_clear_error() -> None:
     agent, env = make("ppo-mlp")
     obs, _ = env.reset(seed=0)
     with pytest.raises(RuntimeError, match="act"):
-        agent.observe(Transition(obs, np.zeros(1, np.float32), 0.0, obs, False, False, True,
-                                 None, None))  # fmt: skip
+        agent.observe(
+            Transition(obs, np.zeros(1, np.float32), 0.0, obs, False, False, True, None, None)
+        )
 
 
 def test_ppo_accepts_every_shipped_action_space_and_names_what_it_refuses() -> None:

@@ -10,8 +10,15 @@ import pytest
 
 from pomdpbench.registry import get_suite
 
-PPO_AGENTS = ("ppo-mlp", "ppo-window-5", "ppo-window-32", "ppo-bptt-5", "ppo-bptt-32", "ppo-rs",
-              "ppo-gru")  # fmt: skip
+PPO_AGENTS = (
+    "ppo-mlp",
+    "ppo-window-5",
+    "ppo-window-32",
+    "ppo-bptt-5",
+    "ppo-bptt-32",
+    "ppo-rs",
+    "ppo-gru",
+)
 
 
 @pytest.mark.slow
@@ -20,8 +27,19 @@ PPO_AGENTS = ("ppo-mlp", "ppo-window-5", "ppo-window-32", "ppo-bptt-5", "ppo-bpt
 def test_smoke_runs_of_a_suite_finish_and_are_stored(
     agent: str, suite: str, cli: Any, db_url: str
 ) -> None:
-    result = cli("run", "--agent", agent, "--suite", suite, "--budget", "smoke", "--threads", "1",
-                 "--db", db_url)  # fmt: skip
+    result = cli(
+        "run",
+        "--agent",
+        agent,
+        "--suite",
+        suite,
+        "--budget",
+        "smoke",
+        "--threads",
+        "1",
+        "--db",
+        db_url,
+    )
     assert result.status == 0, result.out + result.err
     runs = json.loads(cli("results", "--db", db_url, "--json").out)
     assert sorted(r["task"] for r in runs) == sorted(get_suite(suite).tasks)

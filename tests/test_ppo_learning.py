@@ -27,9 +27,15 @@ _MEMORYLESS: list[float] = []
 
 def final_scores(agent: str, db_url: str, tmp_path: Path) -> list[float]:
     request = SweepRequest(
-        agent=agent, tasks=("CartPole-P-v0",), seeds=SEEDS, steps=25_000, eval_every=5000,
-        eval_episodes=10, workers=2, checkpoint_root=tmp_path / "ckpt",
-    )  # fmt: skip
+        agent=agent,
+        tasks=("CartPole-P-v0",),
+        seeds=SEEDS,
+        steps=25_000,
+        eval_every=5000,
+        eval_episodes=10,
+        workers=2,
+        checkpoint_root=tmp_path / "ckpt",
+    )
     report = run_sweep(plan(request), Store.open(db_url), SweepDisplay(live=False))
     scores = [run.final_score for run in sorted(report.finished, key=lambda run: run.seed)]
     assert len(scores) == len(SEEDS) and all(s is not None for s in scores)

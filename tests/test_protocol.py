@@ -17,10 +17,17 @@ from pomdpbench.record.job import JobSpec
 
 def job_for(task: str, agent: str = "helper_agents:Recorder", **kw: object) -> JobSpec:
     fields: dict[str, object] = {
-        "agent": agent, "agent_version": "test", "agent_entry_point": agent, "task": task,
-        "suite": "test", "tier": "custom", "seed": 0, "budget": 25, "eval_every": 10,
+        "agent": agent,
+        "agent_version": "test",
+        "agent_entry_point": agent,
+        "task": task,
+        "suite": "test",
+        "tier": "custom",
+        "seed": 0,
+        "budget": 25,
+        "eval_every": 10,
         "eval_episodes": 2,
-    }  # fmt: skip
+    }
     fields.update(kw)
     return JobSpec(**fields)  # type: ignore[arg-type]
 
@@ -97,8 +104,15 @@ def test_privileged_state_only_for_agents_that_ask() -> None:
     _, plain = run(job_for("TMazePassive-10-v0", budget=12, eval_every=1000))
     assert all(inp.privileged is None for inp, _ in plain.inputs)
     Recorder.instances.clear()
-    run_job(job_for("TMazePassive-10-v0", agent="helper_agents:PrivilegedRecorder", budget=12,
-                    eval_every=1000), lambda e: None)  # fmt: skip
+    run_job(
+        job_for(
+            "TMazePassive-10-v0",
+            agent="helper_agents:PrivilegedRecorder",
+            budget=12,
+            eval_every=1000,
+        ),
+        lambda e: None,
+    )
     agent = Recorder.instances[-1]
     assert isinstance(agent, PrivilegedRecorder)
     assert all(
@@ -108,8 +122,16 @@ def test_privileged_state_only_for_agents_that_ask() -> None:
     assert agent.ctx.privileged_size == 4
     # a task without privileged state gives None even to an agent that asks
     Recorder.instances.clear()
-    run_job(job_for("Pendulum-V-v0", agent="helper_agents:PrivilegedRecorder", budget=5,
-                    eval_every=1000, eval_episodes=1), lambda e: None)  # fmt: skip
+    run_job(
+        job_for(
+            "Pendulum-V-v0",
+            agent="helper_agents:PrivilegedRecorder",
+            budget=5,
+            eval_every=1000,
+            eval_episodes=1,
+        ),
+        lambda e: None,
+    )
     assert all(inp.privileged is None for inp, _ in Recorder.instances[-1].inputs)
 
 
@@ -140,9 +162,12 @@ def test_an_agent_error_is_reported_as_a_failed_run() -> None:
 
 def test_interrupt_checkpoints_and_resume_continues(tmp_path: Path) -> None:
     job = job_for(
-        "CartPole-V-v0", budget=60, eval_every=20, config={"interrupt_at": 33},
+        "CartPole-V-v0",
+        budget=60,
+        eval_every=20,
+        config={"interrupt_at": 33},
         checkpoint_dir=str(tmp_path / "ckpt"),
-    )  # fmt: skip
+    )
     events: list[ev.Event] = []
     with pytest.raises(KeyboardInterrupt):
         run_job(job, events.append)

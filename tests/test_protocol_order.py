@@ -54,8 +54,14 @@ def logged(job: Any) -> list[tuple[str, Any]]:
 
 
 def test_training_steps_are_act_observe_update_and_evaluations_only_act(tmp_path: Path) -> None:
-    job = job_for("CartPole-V-v0", agent="test_protocol_order:CallLog", budget=45,
-                  eval_every=20, checkpoint_dir=str(tmp_path / "c"), checkpoint_every_s=0.0)  # fmt: skip
+    job = job_for(
+        "CartPole-V-v0",
+        agent="test_protocol_order:CallLog",
+        budget=45,
+        eval_every=20,
+        checkpoint_dir=str(tmp_path / "c"),
+        checkpoint_every_s=0.0,
+    )
     log = logged(job)
     names = [name for name, _ in log]
     for i, (name, training) in enumerate(log):
@@ -86,8 +92,14 @@ def test_every_episode_starts_with_initial_state() -> None:
 
 
 def test_a_resumed_agent_is_loaded_before_any_other_call(tmp_path: Path) -> None:
-    job = job_for("CartPole-V-v0", agent="test_protocol_order:CallLog", budget=30,
-                  eval_every=10, checkpoint_dir=str(tmp_path / "c"), checkpoint_every_s=0.0)  # fmt: skip
+    job = job_for(
+        "CartPole-V-v0",
+        agent="test_protocol_order:CallLog",
+        budget=30,
+        eval_every=10,
+        checkpoint_dir=str(tmp_path / "c"),
+        checkpoint_every_s=0.0,
+    )
     first = replace(job, config={"interrupt_at": 25})
     CallLog.log.clear()
     with pytest.raises(KeyboardInterrupt):

@@ -24,10 +24,35 @@ from ray_cluster import RayCluster, alive, descendants, free_port, ray_cluster
 
 from pomdpbench.sweep.ray_backend import Origin
 
-RANDOM_JOBS = ("run", "--agent", "random", "--task", "Pendulum-V-v0", "--seeds", "0", "1",
-               "--steps", "20000", "--eval-episodes", "2")  # fmt: skip
-SAC_JOBS = ("run", "--agent", "sac-mlp", "--task", "Pendulum-V-v0", "--seeds", "0",
-            "--steps", "1500", "--eval-every", "500", "--eval-episodes", "1")  # fmt: skip
+RANDOM_JOBS = (
+    "run",
+    "--agent",
+    "random",
+    "--task",
+    "Pendulum-V-v0",
+    "--seeds",
+    "0",
+    "1",
+    "--steps",
+    "20000",
+    "--eval-episodes",
+    "2",
+)
+SAC_JOBS = (
+    "run",
+    "--agent",
+    "sac-mlp",
+    "--task",
+    "Pendulum-V-v0",
+    "--seeds",
+    "0",
+    "--steps",
+    "1500",
+    "--eval-every",
+    "500",
+    "--eval-episodes",
+    "1",
+)
 
 
 # ------------------------------------------------------------------------------- fast: input
@@ -35,8 +60,9 @@ def test_backend_ray_without_ray_is_one_line_naming_the_install(
     cli: Any, workdir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setitem(sys.modules, "ray", None)  # `import ray` raises ImportError
-    result = cli("run", "--agent", "random", "--task", "CartPole-V-v0", "--steps", "100",
-                 "--backend", "ray")  # fmt: skip
+    result = cli(
+        "run", "--agent", "random", "--task", "CartPole-V-v0", "--steps", "100", "--backend", "ray"
+    )
     assert result.status == 2
     assert result.err.strip().splitlines() == [
         "error: --backend ray needs Ray, which is not installed: pip install 'pomdpbench[ray]'"
@@ -83,12 +109,20 @@ def test_a_node_that_cannot_see_the_checkpoint_folder_refuses_the_run(tmp_path: 
 
 
 # ------------------------------------------------------------------------------ slow: real Ray
-def sweep(args: tuple[str, ...], cwd: Path, env: dict[str, str] | None = None,
-          timeout: float = 900) -> subprocess.CompletedProcess[str]:  # fmt: skip
+def sweep(
+    args: tuple[str, ...], cwd: Path, env: dict[str, str] | None = None, timeout: float = 900
+) -> subprocess.CompletedProcess[str]:
     full = {**(env or os.environ)}
     full.pop("POMDPBENCH_DB", None)
-    return subprocess.run([sys.executable, "-m", "pomdpbench", *args], cwd=cwd, env=full,
-                          capture_output=True, text=True, timeout=timeout, check=False)  # fmt: skip
+    return subprocess.run(
+        [sys.executable, "-m", "pomdpbench", *args],
+        cwd=cwd,
+        env=full,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
 
 
 def stored(db: Path) -> dict[tuple[str, str, int], dict[str, Any]]:
@@ -101,10 +135,15 @@ def stored(db: Path) -> dict[tuple[str, str, int], dict[str, Any]]:
         for run_id, key, agent, task, seed, status, final in runs:
             curve = connection.execute(
                 "SELECT env_step, mean_return, returns FROM evaluations WHERE run_id = ? "
-                "ORDER BY env_step", (run_id,),
-            ).fetchall()  # fmt: skip
-            out[(agent, task, seed)] = {"key": key, "status": status, "final": final,
-                                        "curve": curve}  # fmt: skip
+                "ORDER BY env_step",
+                (run_id,),
+            ).fetchall()
+            out[(agent, task, seed)] = {
+                "key": key,
+                "status": status,
+                "final": final,
+                "curve": curve,
+            }
     return out
 
 
@@ -135,12 +174,37 @@ def test_killing_the_ray_worker_of_a_run_loses_and_duplicates_nothing(
     cluster: RayCluster, tmp_path: Path
 ) -> None:
     steps, every = 100_000, 10_000
-    args = ("run", "--agent", "random", "--task", "Pendulum-V-v0", "--seeds", "0", "1",
-            "--steps", str(steps), "--eval-every", str(every), "--eval-episodes", "1",
-            "--checkpoint-every", "0", "--backend", "ray", "--address", cluster.address)  # fmt: skip
+    args = (
+        "run",
+        "--agent",
+        "random",
+        "--task",
+        "Pendulum-V-v0",
+        "--seeds",
+        "0",
+        "1",
+        "--steps",
+        str(steps),
+        "--eval-every",
+        str(every),
+        "--eval-episodes",
+        "1",
+        "--checkpoint-every",
+        "0",
+        "--backend",
+        "ray",
+        "--address",
+        cluster.address,
+    )
     env = {k: v for k, v in cluster.env.items() if k != "POMDPBENCH_DB"}
-    driver = subprocess.Popen([sys.executable, "-m", "pomdpbench", *args], cwd=tmp_path, env=env,
-                              text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE)  # fmt: skip
+    driver = subprocess.Popen(
+        [sys.executable, "-m", "pomdpbench", *args],
+        cwd=tmp_path,
+        env=env,
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     try:
         db, key, deadline = tmp_path / "pomdpbench.db", None, time.monotonic() + 300
         while key is None and time.monotonic() < deadline:
@@ -150,7 +214,7 @@ def test_killing_the_ray_worker_of_a_run_loses_and_duplicates_nothing(
                     row = connection.execute(
                         "SELECT run_key FROM runs WHERE checkpoint_step >= ? AND status = 'running'",
                         (every,),
-                    ).fetchone()  # fmt: skip
+                    ).fetchone()
                 key = row[0] if row else None
         assert key is not None, "no run reached its first checkpoint"
         (worker,) = cluster.task_workers(f"pomdpbench-run:{key}")
@@ -173,23 +237,47 @@ def test_killing_the_ray_worker_of_a_run_loses_and_duplicates_nothing(
 
 @pytest.mark.slow
 def test_a_private_ray_instance_ends_with_its_sweep_even_on_kill_9(tmp_path: Path) -> None:
-    args = ("run", "--agent", "random", "--task", "Pendulum-V-v0", "--seeds", "0", "--steps",
-            "4000", "--eval-every", "1000", "--eval-episodes", "1", "--backend", "ray",
-            "--workers", "1")  # fmt: skip
+    args = (
+        "run",
+        "--agent",
+        "random",
+        "--task",
+        "Pendulum-V-v0",
+        "--seeds",
+        "0",
+        "--steps",
+        "4000",
+        "--eval-every",
+        "1000",
+        "--eval-episodes",
+        "1",
+        "--backend",
+        "ray",
+        "--workers",
+        "1",
+    )
     env = {k: v for k, v in os.environ.items() if k not in ("POMDPBENCH_DB", "RAY_ADDRESS")}
     for kill in (False, True):
         cwd = tmp_path / f"kill-{kill}"
         cwd.mkdir()
-        driver = subprocess.Popen([sys.executable, "-m", "pomdpbench", *args], cwd=cwd, env=env,
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                                  text=True, start_new_session=True)  # fmt: skip
+        driver = subprocess.Popen(
+            [sys.executable, "-m", "pomdpbench", *args],
+            cwd=cwd,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+            start_new_session=True,
+        )
         seen: set[int] = set()
         try:
             deadline = time.monotonic() + 300
             while driver.poll() is None and time.monotonic() < deadline:
                 seen |= descendants(driver.pid)
-                if kill and any("raylet" in Path(f"/proc/{p}/comm").read_text(errors="ignore")
-                                for p in alive(seen)):  # fmt: skip
+                if kill and any(
+                    "raylet" in Path(f"/proc/{p}/comm").read_text(errors="ignore")
+                    for p in alive(seen)
+                ):
                     time.sleep(3)
                     seen |= descendants(driver.pid)
                     os.kill(driver.pid, signal.SIGKILL)
@@ -216,13 +304,37 @@ def test_a_private_ray_instance_ends_with_its_sweep_even_on_kill_9(tmp_path: Pat
 @pytest.mark.slow
 def test_ctrl_c_on_ray_checkpoints_and_the_same_command_resumes(tmp_path: Path) -> None:
     steps, every = 200_000, 20_000
-    args = ("run", "--agent", "random", "--task", "Pendulum-V-v0", "--seeds", "0", "--steps",
-            str(steps), "--eval-every", str(every), "--eval-episodes", "1",
-            "--checkpoint-every", "0", "--backend", "ray", "--workers", "1")  # fmt: skip
+    args = (
+        "run",
+        "--agent",
+        "random",
+        "--task",
+        "Pendulum-V-v0",
+        "--seeds",
+        "0",
+        "--steps",
+        str(steps),
+        "--eval-every",
+        str(every),
+        "--eval-episodes",
+        "1",
+        "--checkpoint-every",
+        "0",
+        "--backend",
+        "ray",
+        "--workers",
+        "1",
+    )
     env = {k: v for k, v in os.environ.items() if k not in ("POMDPBENCH_DB", "RAY_ADDRESS")}
-    driver = subprocess.Popen([sys.executable, "-m", "pomdpbench", *args], cwd=tmp_path, env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-                              start_new_session=True)  # fmt: skip
+    driver = subprocess.Popen(
+        [sys.executable, "-m", "pomdpbench", *args],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
     try:
         db, deadline = tmp_path / "pomdpbench.db", time.monotonic() + 300
         while time.monotonic() < deadline:

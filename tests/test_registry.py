@@ -260,12 +260,17 @@ smoke = { budget = 20 }
 @pytest.mark.parametrize(
     ("body", "message"),
     [
-        ('[[task]]\nid = "T-v0"\nmax_episode_steps = 3\nbudget = 10\neval_every = 5\ncolour = 1',
-         "unknown key"),
-        ('[[task]]\nid = "T-v0"\nmax_episode_steps = 3\neval_every = 5', "missing required key 'budget'"),
+        (
+            '[[task]]\nid = "T-v0"\nmax_episode_steps = 3\nbudget = 10\neval_every = 5\ncolour = 1',
+            "unknown key",
+        ),
+        (
+            '[[task]]\nid = "T-v0"\nmax_episode_steps = 3\neval_every = 5',
+            "missing required key 'budget'",
+        ),
         ("[[task]\nid = 1", "malformed TOML"),
     ],
-)  # fmt: skip
+)
 def test_loader_rejects_malformed_suite_files(tmp_path: Path, body: str, message: str) -> None:
     path = tmp_path / "bad.toml"
     path.write_text(SUITE_HEAD + body)

@@ -22,8 +22,19 @@ PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 def test_report_writes_tables_and_plots(cli: Any, tmp_path: Path) -> None:
     url, engine = build_fixture_db(tmp_path / "fixture.db")
     out = tmp_path / "report"
-    result = cli("report", "--suite", SUITE, "--tier", "smoke", "--out", str(out), "--db", url,
-                 "--reps", "200")  # fmt: skip
+    result = cli(
+        "report",
+        "--suite",
+        SUITE,
+        "--tier",
+        "smoke",
+        "--out",
+        str(out),
+        "--db",
+        url,
+        "--reps",
+        "200",
+    )
     assert result.status == 0, result.err
     assert "partial lacks StatsProbeC-v0" in result.out
     headline = pd.read_csv(out / "headline.csv").set_index("agent")
@@ -53,11 +64,23 @@ def test_report_says_why_there_is_nothing(cli: Any, tmp_path: Path) -> None:
     missing = f"sqlite:///{tmp_path / 'absent.db'}"
     result = cli("report", "--suite", SUITE, "--out", str(tmp_path / "r"), "--db", missing)
     assert result.status == 2 and result.err.startswith("error: no results database")
-    result = cli("report", "--suite", SUITE, "--out", str(tmp_path / "r"), "--db", url,
-                 "--reps", "0")  # fmt: skip
+    result = cli(
+        "report", "--suite", SUITE, "--out", str(tmp_path / "r"), "--db", url, "--reps", "0"
+    )
     assert result.status == 2 and "--reps must be at least 1" in result.err
-    result = cli("report", "--suite", SUITE, "--tier", "smoke", "--out", str(tmp_path / "r"),
-                 "--db", url, "--agents", "strongg")  # fmt: skip
+    result = cli(
+        "report",
+        "--suite",
+        SUITE,
+        "--tier",
+        "smoke",
+        "--out",
+        str(tmp_path / "r"),
+        "--db",
+        url,
+        "--agents",
+        "strongg",
+    )
     assert result.status == 2 and "did you mean 'strong'?" in result.err
 
 

@@ -29,8 +29,12 @@ def metrics(agent: str, seed: int) -> list[dict[str, float]]:
         if agent == "sac":
             out.append({"critic_loss": value, "policy_grad_norm": 0.1 * value, "alpha": 0.2})
         elif agent == "ppo":
-            out.append({"value_loss": -value if k == 5 and seed == 0 else value,
-                        "grad_norm": math.inf if k == 7 and seed == 0 else value})  # fmt: skip
+            out.append(
+                {
+                    "value_loss": -value if k == 5 and seed == 0 else value,
+                    "grad_norm": math.inf if k == 7 and seed == 0 else value,
+                }
+            )
     return out
 
 
@@ -38,10 +42,20 @@ def metrics(agent: str, seed: int) -> list[dict[str, float]]:
 def store(tmp_path: Path) -> str:
     url = f"sqlite:///{tmp_path / 'stability.db'}"
     runs = [
-        SyntheticRun(agent, task, SUITE, seed, 1.0, budget=1000,
-                     curve=[(s, 0.0) for s in STEPS], train_metrics=metrics(agent, seed))
-        for agent in ("sac", "ppo", "random") for task in TASKS[:2] for seed in range(3)
-    ]  # fmt: skip
+        SyntheticRun(
+            agent,
+            task,
+            SUITE,
+            seed,
+            1.0,
+            budget=1000,
+            curve=[(s, 0.0) for s in STEPS],
+            train_metrics=metrics(agent, seed),
+        )
+        for agent in ("sac", "ppo", "random")
+        for task in TASKS[:2]
+        for seed in range(3)
+    ]
     insert_runs(open_engine(url), runs)
     return url
 
@@ -50,8 +64,19 @@ def test_report_writes_the_stability_plots_and_numbers(
     cli: Any, store: str, tmp_path: Path
 ) -> None:
     out = tmp_path / "report"
-    result = cli("report", "--suite", SUITE, "--tier", "smoke", "--out", str(out), "--db", store,
-                 "--reps", "200")  # fmt: skip
+    result = cli(
+        "report",
+        "--suite",
+        SUITE,
+        "--tier",
+        "smoke",
+        "--out",
+        str(out),
+        "--db",
+        store,
+        "--reps",
+        "200",
+    )
     assert result.status == 0, result.err
     for task in TASKS[:2]:
         for role in ("gradient_norm", "value_loss"):
@@ -76,16 +101,33 @@ def test_report_writes_the_stability_plots_and_numbers(
     text = (out / "report.md").read_text()
     assert "## Training stability" in text
     assert f"![value_loss](stability/{TASKS[0]}/value_loss.png)" in text
-    sentence = ("random reports no gradient norm (policy_grad_norm or grad_norm); it stored no "
-                "training metrics.")  # fmt: skip
+    sentence = (
+        "random reports no gradient norm (policy_grad_norm or grad_norm); it stored no "
+        "training metrics."
+    )
     assert sentence in text and sentence in result.out
     assert "every task (2)" in text  # one sentence for both tasks, not one each
 
 
 def test_the_agents_option_limits_the_stability_plots(cli: Any, store: str, tmp_path: Path) -> None:
     out = tmp_path / "report"
-    result = cli("report", "--suite", SUITE, "--tier", "smoke", "--out", str(out), "--db", store,
-                 "--reps", "50", "--agents", "ppo", "--tasks", TASKS[0])  # fmt: skip
+    result = cli(
+        "report",
+        "--suite",
+        SUITE,
+        "--tier",
+        "smoke",
+        "--out",
+        str(out),
+        "--db",
+        store,
+        "--reps",
+        "50",
+        "--agents",
+        "ppo",
+        "--tasks",
+        TASKS[0],
+    )
     assert result.status == 0, result.err
     assert set(pd.read_csv(out / "stability.csv")["label"]) == {"ppo"}
     assert set(pd.read_csv(out / "stability_runs.csv")["task"]) == {TASKS[0]}
@@ -94,11 +136,24 @@ def test_the_agents_option_limits_the_stability_plots(cli: Any, store: str, tmp_
 
 def test_a_report_without_any_training_metrics_says_so(cli: Any, tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'none.db'}"
-    insert_runs(open_engine(url), [SyntheticRun("random", TASKS[0], SUITE, s, 1.0,
-                                                curve=[(0, 0.0)]) for s in range(2)])  # fmt: skip
+    insert_runs(
+        open_engine(url),
+        [SyntheticRun("random", TASKS[0], SUITE, s, 1.0, curve=[(0, 0.0)]) for s in range(2)],
+    )
     out = tmp_path / "report"
-    result = cli("report", "--suite", SUITE, "--tier", "smoke", "--out", str(out), "--db", url,
-                 "--reps", "50")  # fmt: skip
+    result = cli(
+        "report",
+        "--suite",
+        SUITE,
+        "--tier",
+        "smoke",
+        "--out",
+        str(out),
+        "--db",
+        url,
+        "--reps",
+        "50",
+    )
     assert result.status == 0, result.err
     assert not (out / "stability").exists()
     text = (out / "report.md").read_text()
@@ -112,20 +167,43 @@ def test_real_runs_report_their_gradient_norms_and_value_losses(cli: Any, tmp_pa
     url = f"sqlite:///{tmp_path / 'real.db'}"
     task = "TMazePassive-10-v0"
     common = ("--task", task, "--steps", "600", "--seeds", "0", "1", "--db", url)
-    sac = ("--set", "learning_starts=100", "--set", "metrics_every=20", "--set",
-           "hidden_sizes=[16]", "--set", "batch_size=16")  # fmt: skip
+    sac = (
+        "--set",
+        "learning_starts=100",
+        "--set",
+        "metrics_every=20",
+        "--set",
+        "hidden_sizes=[16]",
+        "--set",
+        "batch_size=16",
+    )
     assert cli("run", "--agent", "sac-mlp", *common, *sac).status == 0
     ppo = ("--set", "rollout_steps=120", "--set", "minibatch_size=40")
     assert cli("run", "--agent", "ppo-mlp", *common, *ppo).status == 0
     out = tmp_path / "report"
-    result = cli("report", "--suite", "diagnostic", "--tier", "custom", "--out", str(out),
-                 "--db", url, "--reps", "100")  # fmt: skip
+    result = cli(
+        "report",
+        "--suite",
+        "diagnostic",
+        "--tier",
+        "custom",
+        "--out",
+        str(out),
+        "--db",
+        url,
+        "--reps",
+        "100",
+    )
     assert result.status == 0, result.err
     for role in ("gradient_norm", "value_loss"):
         assert (out / "stability" / task / f"{role}.png").read_bytes()[:8] == PNG_MAGIC
     table = pd.read_csv(out / "stability.csv").set_index(["label", "metric"]).sort_index()
-    for label, metric in (("sac-mlp", "policy_grad_norm"), ("sac-mlp", "critic_loss"),
-                          ("ppo-mlp", "grad_norm"), ("ppo-mlp", "value_loss")):  # fmt: skip
+    for label, metric in (
+        ("sac-mlp", "policy_grad_norm"),
+        ("sac-mlp", "critic_loss"),
+        ("ppo-mlp", "grad_norm"),
+        ("ppo-mlp", "value_loss"),
+    ):
         rows = table.loc[(label, metric)].sort_values("env_step")
         assert rows["seeds"].iloc[-1] == 2 and (rows["mean"] > 0).all(), (label, metric)
     runs = pd.read_csv(out / "stability_runs.csv")

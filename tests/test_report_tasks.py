@@ -12,22 +12,51 @@ from stats_fixtures import SUITE, build_fixture_db
 def test_report_over_a_task_subset(cli: Any, tmp_path: Path) -> None:
     url, _ = build_fixture_db(tmp_path / "fixture.db")
     out = tmp_path / "r"
-    result = cli("report", "--suite", SUITE, "--tier", "smoke", "--out", str(out), "--db", url,
-                 "--reps", "50", "--tasks", "StatsProbeA-v0", "StatsProbeB-v0")  # fmt: skip
+    result = cli(
+        "report",
+        "--suite",
+        SUITE,
+        "--tier",
+        "smoke",
+        "--out",
+        str(out),
+        "--db",
+        url,
+        "--reps",
+        "50",
+        "--tasks",
+        "StatsProbeA-v0",
+        "StatsProbeB-v0",
+    )
     assert result.status == 0, result.err
     headline = pd.read_csv(out / "headline.csv").set_index("agent")
     # partial lacks only StatsProbeC-v0, so over A and B it is complete
     assert set(headline.index) == {"strong", "weak", "partial"}
     assert (headline["status"] == "complete").all()
     assert sorted(p.name for p in (out / "curves").glob("*.png")) == [
-        "StatsProbeA-v0.png", "StatsProbeB-v0.png"]  # fmt: skip
+        "StatsProbeA-v0.png",
+        "StatsProbeB-v0.png",
+    ]
 
 
 def test_every_plot_not_drawn_gets_a_sentence(cli: Any, tmp_path: Path) -> None:
     url, _ = build_fixture_db(tmp_path / "fixture.db")
     out = tmp_path / "r"
-    result = cli("report", "--suite", SUITE, "--tier", "smoke", "--out", str(out), "--db", url,
-                 "--reps", "50", "--agents", "partial")  # fmt: skip
+    result = cli(
+        "report",
+        "--suite",
+        SUITE,
+        "--tier",
+        "smoke",
+        "--out",
+        str(out),
+        "--db",
+        url,
+        "--reps",
+        "50",
+        "--agents",
+        "partial",
+    )
     assert result.status == 0, result.err
     for name in ("intervals", "profiles", "improvement", "sample_efficiency"):
         assert not (out / f"{name}.png").exists()
@@ -42,7 +71,18 @@ def test_every_plot_not_drawn_gets_a_sentence(cli: Any, tmp_path: Path) -> None:
 
 def test_a_task_outside_the_suite_is_a_one_line_error(cli: Any, tmp_path: Path) -> None:
     url, _ = build_fixture_db(tmp_path / "fixture.db")
-    result = cli("report", "--suite", SUITE, "--tier", "smoke", "--out", str(tmp_path / "r"),
-                 "--db", url, "--tasks", "StatsProbeA-v1")  # fmt: skip
+    result = cli(
+        "report",
+        "--suite",
+        SUITE,
+        "--tier",
+        "smoke",
+        "--out",
+        str(tmp_path / "r"),
+        "--db",
+        url,
+        "--tasks",
+        "StatsProbeA-v1",
+    )
     assert result.status == 2 and "StatsProbeA-v0" in result.err
     assert len(result.err.strip().splitlines()) == 1

@@ -19,9 +19,13 @@ from pomdpbench.sweep.plan import SweepRequest, plan
 
 AGENTS = ["resel", "resel-gru", "resel-transformer"]
 TINY = {
-    "pre_encoder_size": 8, "encoder_hidden": [16], "embedding_size": 8, "head_hidden": [16, 16],
-    "batch_size": 40, "learning_starts": 60,
-}  # fmt: skip
+    "pre_encoder_size": 8,
+    "encoder_hidden": [16],
+    "embedding_size": 8,
+    "head_hidden": [16, 16],
+    "batch_size": 40,
+    "learning_starts": 60,
+}
 TINY_CORE: dict[str, dict[str, Any]] = {
     "resel": {"mamba_state": 4, "mamba_conv": 4},
     "resel-same-lr": {"mamba_state": 4, "mamba_conv": 4},
@@ -34,10 +38,15 @@ TINY_CORE: dict[str, dict[str, Any]] = {
 def make_agent(agent_id: str, task: str, **config: Any) -> Any:
     env = make_env(task)
     ctx = AgentContext(
-        task=get_task(task), observation_space=env.observation_space,
-        action_space=env.action_space, privileged_size=None, seed=0, budget=1000,
-        tier="custom", config={**TINY, **TINY_CORE[agent_id], **config},
-    )  # fmt: skip
+        task=get_task(task),
+        observation_space=env.observation_space,
+        action_space=env.action_space,
+        privileged_size=None,
+        seed=0,
+        budget=1000,
+        tier="custom",
+        config={**TINY, **TINY_CORE[agent_id], **config},
+    )
     return build_agent(get_agent_spec(agent_id), ctx)
 
 
@@ -57,8 +66,14 @@ def run_steps(agent: Any, task: str, steps: int) -> list[dict[str, float]]:
 
 @pytest.mark.parametrize("agent_id", AGENTS)
 def test_optimizers_have_the_two_learning_rate_groups(agent_id: str) -> None:
-    agent = make_agent(agent_id, "Pendulum-V-v0", policy_lr=3e-4, policy_encoder_lr=1e-5,
-                       value_lr=1e-3, value_encoder_lr=2e-6)  # fmt: skip
+    agent = make_agent(
+        agent_id,
+        "Pendulum-V-v0",
+        policy_lr=3e-4,
+        policy_encoder_lr=1e-5,
+        value_lr=1e-3,
+        value_encoder_lr=2e-6,
+    )
     for net, opt, lr, encoder_lr in (
         (agent.actor, agent.actor_opt, 3e-4, 1e-5),
         (agent.critic, agent.critic_opt, 1e-3, 2e-6),
@@ -89,8 +104,9 @@ def test_acts_and_learns_through_the_protocol(agent_id: str, task: str) -> None:
     assert not agent.warming_up and agent.updates > 0
     assert metrics and all(np.isfinite(v) for m in metrics for v in m.values())
     assert any("actor_loss" in m for m in metrics)  # the policy steps every second update
-    changed = [not torch.equal(a, b) for a, b in zip(critic_before, agent.critic.parameters(),
-                                                       strict=True)]  # fmt: skip
+    changed = [
+        not torch.equal(a, b) for a, b in zip(critic_before, agent.critic.parameters(), strict=True)
+    ]
     assert all(changed), "every critic parameter moves (both learning-rate groups train)"
 
 
@@ -134,8 +150,9 @@ def test_acting_uses_the_carried_state_as_the_parallel_pass_does() -> None:
     actions, rewards = [], []
     state, prev_action, prev_reward = agent.initial_state(), np.zeros(1, np.float32), 0.0
     for t in range(12):
-        action, state = agent.act(AgentInput(obs[t], prev_action, prev_reward, t == 0, None),
-                                  state, True)  # fmt: skip
+        action, state = agent.act(
+            AgentInput(obs[t], prev_action, prev_reward, t == 0, None), state, True
+        )
         actions.append(action)
         prev_action, prev_reward = action.astype(np.float32), float(t)
         rewards.append(prev_reward)
@@ -196,8 +213,9 @@ def test_an_encoder_config_names_only_its_own_core() -> None:
 
 def test_another_cores_setting_on_the_command_line_is_refused_naming_the_valid_keys() -> None:
     with pytest.raises(ConfigError) as refused:
-        plan(SweepRequest(agent="resel-gru", tasks=("Pendulum-P-v0",),
-                          overrides={"mamba_state": 8}))  # fmt: skip
+        plan(
+            SweepRequest(agent="resel-gru", tasks=("Pendulum-P-v0",), overrides={"mamba_state": 8})
+        )
     message = str(refused.value)
     assert "\n" not in message
     assert "unknown hyperparameter(s) mamba_state for agent 'resel-gru'" in message
@@ -205,14 +223,23 @@ def test_another_cores_setting_on_the_command_line_is_refused_naming_the_valid_k
     assert "encoder_hidden" in valid and "policy_encoder_lr" in valid
     assert not [name for name in valid if name.startswith(("mamba_", "transformer_"))]
     with pytest.raises(ConfigError, match="transformer_heads for agent 'resel'"):
-        plan(SweepRequest(agent="resel", tasks=("Pendulum-P-v0",),
-                          overrides={"transformer_heads": 2}))  # fmt: skip
+        plan(
+            SweepRequest(
+                agent="resel", tasks=("Pendulum-P-v0",), overrides={"transformer_heads": 2}
+            )
+        )
 
 
 def test_same_lr_ablation_ties_each_encoder_rate_to_its_network_rate() -> None:
     """``resel-same-lr`` (Fig. 11c): encoders at the other rates, the stored config says so."""
-    agent = make_agent("resel-same-lr", "Pendulum-V-v0", policy_lr=3e-4, policy_encoder_lr=1e-5,
-                       value_lr=1e-3, value_encoder_lr=2e-6)  # fmt: skip
+    agent = make_agent(
+        "resel-same-lr",
+        "Pendulum-V-v0",
+        policy_lr=3e-4,
+        policy_encoder_lr=1e-5,
+        value_lr=1e-3,
+        value_encoder_lr=2e-6,
+    )
     for opt, lr in ((agent.actor_opt, 3e-4), (agent.critic_opt, 1e-3)):
         groups = {group["name"]: group for group in opt.param_groups}
         assert groups[ENCODER_GROUP]["lr"] == groups[OTHER_GROUP]["lr"] == lr
@@ -226,5 +253,6 @@ def test_same_lr_ablation_ties_each_encoder_rate_to_its_network_rate() -> None:
     untied = {k: v for k, v in ours.items() if not k.endswith("encoder_lr")}
     assert untied == {k: v for k, v in theirs.items() if not k.endswith("encoder_lr")}
     with pytest.raises(ConfigError, match="set policy_lr instead"):
-        plan(SweepRequest(agent="resel-same-lr", tasks=tasks,
-                          overrides={"policy_encoder_lr": 1e-4}))  # fmt: skip
+        plan(
+            SweepRequest(agent="resel-same-lr", tasks=tasks, overrides={"policy_encoder_lr": 1e-4})
+        )

@@ -20,10 +20,15 @@ def fill(buffer: TrajectoryBuffer, lengths: list[int], terminated_last: bool = T
             obs = np.array([n, t, 1.0], dtype=np.float32)
             nxt = np.array([n, t + 1, 1.0], dtype=np.float32)
             last = t == length - 1
-            buffer.add(obs, np.array([n, -t], dtype=np.float32), float(10 * n + t), nxt,
-                       terminated=last and terminated_last and n % 2 == 0,
-                       truncated=last and not (terminated_last and n % 2 == 0),
-                       episode_start=t == 0)  # fmt: skip
+            buffer.add(
+                obs,
+                np.array([n, -t], dtype=np.float32),
+                float(10 * n + t),
+                nxt,
+                terminated=last and terminated_last and n % 2 == 0,
+                truncated=last and not (terminated_last and n % 2 == 0),
+                episode_start=t == 0,
+            )
 
 
 def test_pack_rows_fills_rows_up_to_the_longest_trajectory() -> None:
@@ -108,8 +113,15 @@ def test_capacity_evicts_the_oldest_whole_trajectories() -> None:
 def test_save_and_load_round_trip(tmp_path: Path) -> None:
     buffer = TrajectoryBuffer(1000, OBS, ACT, seed=3)
     fill(buffer, [4, 2, 5])
-    buffer.add(np.ones(OBS, np.float32), np.ones(ACT, np.float32), 2.0, np.ones(OBS, np.float32),
-               False, False, True)  # an open trajectory  # fmt: skip
+    buffer.add(
+        np.ones(OBS, np.float32),
+        np.ones(ACT, np.float32),
+        2.0,
+        np.ones(OBS, np.float32),
+        False,
+        False,
+        True,
+    )  # an open trajectory
     buffer.save(tmp_path / "b.npz")
     copy = TrajectoryBuffer(1000, OBS, ACT, seed=0)
     copy.load(tmp_path / "b.npz")
@@ -121,6 +133,13 @@ def test_save_and_load_round_trip(tmp_path: Path) -> None:
         assert a.terminated == b.terminated
     assert buffer.sample_indices(6) == copy.sample_indices(6)  # same generator state
     for n in (buffer, copy):
-        n.add(np.ones(OBS, np.float32), np.ones(ACT, np.float32), 2.0, np.ones(OBS, np.float32),
-              True, False, False)  # fmt: skip
+        n.add(
+            np.ones(OBS, np.float32),
+            np.ones(ACT, np.float32),
+            2.0,
+            np.ones(OBS, np.float32),
+            True,
+            False,
+            False,
+        )
     assert len(copy.trajectories[-1].reward) == 2  # the open trajectory survived the round trip

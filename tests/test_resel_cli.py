@@ -13,14 +13,29 @@ from pomdpbench.registry import get_suite
 @pytest.mark.slow
 @pytest.mark.parametrize(
     ("agent", "suite"),
-    [("resel", "diagnostic"), ("resel", "sanity"), ("resel-gru", "diagnostic"),
-     ("resel-transformer", "diagnostic")],
-)  # fmt: skip
+    [
+        ("resel", "diagnostic"),
+        ("resel", "sanity"),
+        ("resel-gru", "diagnostic"),
+        ("resel-transformer", "diagnostic"),
+    ],
+)
 def test_smoke_runs_of_a_suite_finish_and_are_stored(
     agent: str, suite: str, cli: Any, db_url: str
 ) -> None:
-    result = cli("run", "--agent", agent, "--suite", suite, "--budget", "smoke", "--threads", "1",
-                 "--db", db_url)  # fmt: skip
+    result = cli(
+        "run",
+        "--agent",
+        agent,
+        "--suite",
+        suite,
+        "--budget",
+        "smoke",
+        "--threads",
+        "1",
+        "--db",
+        db_url,
+    )
     assert result.status == 0, result.out + result.err
     runs = json.loads(cli("results", "--db", db_url, "--json").out)
     assert sorted(r["task"] for r in runs) == sorted(get_suite(suite).tasks)

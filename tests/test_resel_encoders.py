@@ -27,9 +27,14 @@ WIDTH = 16
 def make_core(kind: str, seed: int = 0) -> Core:
     torch.manual_seed(seed)
     core = build_core(
-        kind, WIDTH, mamba_state=4, mamba_conv=4, mamba_expand=2,  # type: ignore[arg-type]
-        transformer_heads=2, transformer_layers=2,
-    )  # fmt: skip
+        kind,
+        WIDTH,
+        mamba_state=4,
+        mamba_conv=4,
+        mamba_expand=2,  # type: ignore[arg-type]
+        transformer_heads=2,
+        transformer_layers=2,
+    )
     return core.double().eval()
 
 
@@ -73,8 +78,9 @@ def test_stacked_batch_matches_each_trajectory_alone(kind: str) -> None:
         stacked = core(x, layout)
         for seq, (row, start) in zip(seqs, where, strict=True):
             alone = core(seq.unsqueeze(0), Layout.single(1, len(seq)))[0]
-            torch.testing.assert_close(stacked[row, start : start + len(seq)], alone,
-                                       rtol=1e-9, atol=1e-9)  # fmt: skip
+            torch.testing.assert_close(
+                stacked[row, start : start + len(seq)], alone, rtol=1e-9, atol=1e-9
+            )
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -85,8 +91,9 @@ def test_no_gradient_crosses_trajectories(kind: str) -> None:
     x.requires_grad_(True)
     out = core(x, layout) * torch.randn(WIDTH, dtype=torch.float64)  # (a LayerNorm sums to 0)
     for i, (row, start) in enumerate(where):
-        (grad,) = torch.autograd.grad(out[row, start : start + len(seqs[i])].sum(), x,
-                                      retain_graph=True)  # fmt: skip
+        (grad,) = torch.autograd.grad(
+            out[row, start : start + len(seqs[i])].sum(), x, retain_graph=True
+        )
         own = torch.zeros_like(layout.valid)
         own[row, start : start + len(seqs[i])] = True
         assert grad[own].abs().sum() > 0, "a trajectory's outputs depend on its own inputs"

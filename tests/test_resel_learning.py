@@ -38,8 +38,23 @@ def shared_db(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 def final_successes(cli: Any, db_url: str, agent: str) -> list[float]:
     """Run ``agent`` on the T-maze for every seed (or reuse the stored runs); final successes."""
-    result = cli("run", "--agent", agent, "--task", TASK, "--steps", str(STEPS), "--seeds",
-                 *SEEDS, "--workers", "2", "--threads", "1", "--db", db_url)  # fmt: skip
+    result = cli(
+        "run",
+        "--agent",
+        agent,
+        "--task",
+        TASK,
+        "--steps",
+        str(STEPS),
+        "--seeds",
+        *SEEDS,
+        "--workers",
+        "2",
+        "--threads",
+        "1",
+        "--db",
+        db_url,
+    )
     assert result.status == 0, result.out + result.err
     runs = json.loads(cli("results", "--agent", agent, "--db", db_url, "--json").out)
     assert sorted(str(run["seed"]) for run in runs) == list(SEEDS)

@@ -42,13 +42,22 @@ def mdp_db(tmp_path: Path) -> str:
     url = f"sqlite:///{tmp_path / 'mdp.db'}"
     engine = open_engine(url)
     runs = [
-        SyntheticRun("resel", TASK, "mdp", seed, 4_900.0 + offset, tier="full", budget=FULL,
-                     curve=curve(offset, FULL, 100_000))
+        SyntheticRun(
+            "resel",
+            TASK,
+            "mdp",
+            seed,
+            4_900.0 + offset,
+            tier="full",
+            budget=FULL,
+            curve=curve(offset, FULL, 100_000),
+        )
         for seed, offset in ((0, 0.0), (1, 100.0))
     ] + [
-        SyntheticRun("resel", TASK, "mdp", 0, 2.0, tier="smoke", budget=2_000,
-                     curve=curve(0.0, 2_000, 1_000)),
-    ]  # fmt: skip
+        SyntheticRun(
+            "resel", TASK, "mdp", 0, 2.0, tier="smoke", budget=2_000, curve=curve(0.0, 2_000, 1_000)
+        ),
+    ]
     insert_runs(engine, runs)
     engine.dispose()
     return url
@@ -56,8 +65,12 @@ def mdp_db(tmp_path: Path) -> str:
 
 def test_step_labels_read_as_in_table_6() -> None:
     assert [step_label(s) for s in (300_000, 1_000_000, 1_500_000, 5_000_000, 500)] == [
-        "300k", "1M", "1.5M", "5M", "500",
-    ]  # fmt: skip
+        "300k",
+        "1M",
+        "1.5M",
+        "5M",
+        "500",
+    ]
 
 
 def test_scores_at_come_from_the_window_before_each_step(mdp_db: str) -> None:
@@ -66,8 +79,12 @@ def test_scores_at_come_from_the_window_before_each_step(mdp_db: str) -> None:
     scores = run_scores_at(runs, queries.suite_evaluations(engine, "mdp", "full"))
     # window [285k, 300k] holds only the 300k evaluation: 300 + offset
     got = {(int(r.run_id), int(r.step)): r.score for r in scores.itertuples()}
-    assert got == {(1, 300_000): 300.0, (1, 1_000_000): 1000.0,
-                   (2, 300_000): 400.0, (2, 1_000_000): 1100.0}  # fmt: skip
+    assert got == {
+        (1, 300_000): 300.0,
+        (1, 1_000_000): 1000.0,
+        (2, 300_000): 400.0,
+        (2, 1_000_000): 1100.0,
+    }
     smoke = queries.suite_runs(engine, "mdp", "smoke")
     assert run_scores_at(smoke, queries.suite_evaluations(engine, "mdp", "smoke")).empty
 
@@ -76,8 +93,12 @@ def test_table_6_columns_beside_the_reported_figures(mdp_db: str) -> None:
     engine = open_engine(mdp_db, create=False)
     runs = queries.suite_runs(engine, "mdp", "full")
     finished = build_suite_scores(runs, "mdp", "full").finished
-    tables = suite_step_tables(finished, queries.suite_evaluations(engine, "mdp", "full"),
-                               reported_for_suite(engine, "mdp"), [TASK, "Hopper-MDP-v0"])  # fmt: skip
+    tables = suite_step_tables(
+        finished,
+        queries.suite_evaluations(engine, "mdp", "full"),
+        reported_for_suite(engine, "mdp"),
+        [TASK, "Hopper-MDP-v0"],
+    )
     long = tables[TASK]
     here = long[long["kind"] == "here"].set_index("step")
     assert list(here.index) == [300_000, 1_000_000, FULL]
@@ -86,8 +107,10 @@ def test_table_6_columns_beside_the_reported_figures(mdp_db: str) -> None:
     assert here.loc[FULL, "mean"] == pytest.approx(4950.0)  # the final scores
     reported = long[(long["kind"] == "reported") & (long["agent"] == "RESeL")]
     assert dict(zip(reported["step"], reported["mean"], strict=True)) == {
-        300_000: 4181.0, 1_000_000: 6295.0, FULL: 8006.0,
-    }  # fmt: skip
+        300_000: 4181.0,
+        1_000_000: 6295.0,
+        FULL: 8006.0,
+    }
     wide = wide_step_table(long).set_index("agent")
     assert list(wide.columns) == ["kind", "at 300k", "at 1M", "at 5M"]
     assert wide.loc["resel", "at 300k"] == "350 ± 50"
@@ -108,8 +131,19 @@ def test_results_lists_the_scores_at_each_step(cli: Any, mdp_db: str) -> None:
 
 def test_report_writes_the_steps_table(cli: Any, mdp_db: str, tmp_path: Path) -> None:
     out = tmp_path / "report"
-    result = cli("report", "--suite", "mdp", "--tier", "full", "--out", str(out), "--db",
-                 mdp_db, "--reps", "20")  # fmt: skip
+    result = cli(
+        "report",
+        "--suite",
+        "mdp",
+        "--tier",
+        "full",
+        "--out",
+        str(out),
+        "--db",
+        mdp_db,
+        "--reps",
+        "20",
+    )
     assert result.status == 0, result.err
     at_steps = pd.read_csv(out / "at_steps.csv")
     here = at_steps[(at_steps["kind"] == "here") & (at_steps["task"] == TASK)]

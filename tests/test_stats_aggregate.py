@@ -90,9 +90,10 @@ def test_probability_of_improvement_equals_rliable() -> None:
     ours = agg.probability_of_improvement({"x": x, "y": y}, [("x", "y")], reps=REPS, seed=2)
     np.random.seed(agg.derive_seed(2, "x,y"))
     points, cis = rly.get_interval_estimates(
-        {"x,y": (x, y)}, lambda a, b: np.array([metrics.probability_of_improvement(a, b)]),
+        {"x,y": (x, y)},
+        lambda a, b: np.array([metrics.probability_of_improvement(a, b)]),
         reps=REPS,
-    )  # fmt: skip
+    )
     got = ours[("x", "y")]
     assert got.point == pytest.approx(points["x,y"][0])
     assert (got.lower, got.upper) == pytest.approx((cis["x,y"][0, 0], cis["x,y"][1, 0]))

@@ -34,9 +34,10 @@ def test_normalized_scores_match_hand_computed_figures() -> None:
     assert normalize_one("StatsProbeA-v0", 130.0) == pytest.approx(1.3)  # above target
     series = normalize_scores(
         pd.Series([50.0, 0.0, 0.4, 7.0, 3.0]),
-        pd.Series(["StatsProbeA-v0", "StatsProbeB-v0", "StatsProbeC-v0", "Unknown-v0",
-                   NO_REFERENCE_TASK]),
-    )  # fmt: skip
+        pd.Series(
+            ["StatsProbeA-v0", "StatsProbeB-v0", "StatsProbeC-v0", "Unknown-v0", NO_REFERENCE_TASK]
+        ),
+    )
     assert series.iloc[:3].tolist() == pytest.approx([0.5, 0.5, 0.4])
     assert math.isnan(series.iloc[3]) and math.isnan(series.iloc[4])
 
@@ -80,8 +81,9 @@ def test_an_agent_lacking_a_task_is_incomplete_not_averaged(fixture_runs: pd.Dat
     narrowed = build_board(fixture_runs, SUITE, "smoke", tasks=TASKS[:2], reps=200)
     assert narrowed.scores.entries["partial"].complete
     assert any("2 chosen task(s) of the suite's 3" in m for m in narrowed.messages)
-    assert any("Fewer than 3 runs per task" in m and "partial has 1" in m
-               for m in narrowed.messages)  # fmt: skip
+    assert any(
+        "Fewer than 3 runs per task" in m and "partial has 1" in m for m in narrowed.messages
+    )
 
 
 def test_unfinished_runs_are_named_and_left_out(fixture_runs: pd.DataFrame) -> None:
@@ -92,8 +94,11 @@ def test_unfinished_runs_are_named_and_left_out(fixture_runs: pd.DataFrame) -> N
 
 def test_unequal_runs_per_task_keep_the_lowest_seeds(tmp_path: Path) -> None:
     engine = open_engine(f"sqlite:///{tmp_path / 'unequal.db'}")
-    runs = [SyntheticRun("a", task, SUITE, seed, float(seed) * 10, metric="return")
-            for task in TASKS[:2] for seed in range(4)]  # fmt: skip
+    runs = [
+        SyntheticRun("a", task, SUITE, seed, float(seed) * 10, metric="return")
+        for task in TASKS[:2]
+        for seed in range(4)
+    ]
     runs += [SyntheticRun("a", TASKS[2], SUITE, seed, 0.1 * seed) for seed in (5, 2)]
     insert_runs(engine, runs)
     scores = build_suite_scores(query.suite_runs(engine, SUITE, "smoke"), SUITE, "smoke")
@@ -109,12 +114,16 @@ def test_unequal_runs_per_task_keep_the_lowest_seeds(tmp_path: Path) -> None:
 def test_versions_and_configs_never_pool(tmp_path: Path) -> None:
     engine = open_engine(f"sqlite:///{tmp_path / 'mixed.db'}")
     # per-task configs are normal (one agent, one entry) ...
-    runs = [SyntheticRun("a", task, SUITE, s, raw_score(task, 0.5), config_hash=f"per-{task}")
-            for task in TASKS for s in range(2)]  # fmt: skip
+    runs = [
+        SyntheticRun("a", task, SUITE, s, raw_score(task, 0.5), config_hash=f"per-{task}")
+        for task in TASKS
+        for s in range(2)
+    ]
     # ... a second config on one task (a --set override) is left out, not pooled
     runs.append(SyntheticRun("a", TASKS[0], SUITE, 0, raw_score(TASKS[0], 0.9), config_hash="x"))
-    runs += [SyntheticRun("a", task, SUITE, 0, raw_score(task, 0.1), agent_version="2")
-             for task in TASKS]  # fmt: skip
+    runs += [
+        SyntheticRun("a", task, SUITE, 0, raw_score(task, 0.1), agent_version="2") for task in TASKS
+    ]
     runs.append(SyntheticRun("a", "StatsProbeA-v1", SUITE, 0, 99.0))
     insert_runs(engine, runs)
     board = build_board(query.suite_runs(engine, SUITE, "smoke"), SUITE, "smoke", reps=50)

@@ -19,17 +19,27 @@ from pomdpbench.store.provenance import collect
 
 def make_job(seed: int = 0, task: str = "TMazePassive-10-v0") -> JobSpec:
     return JobSpec(
-        agent="random", agent_version="1", agent_entry_point="x:y", task=task,
-        suite="diagnostic", tier="custom", seed=seed, budget=100, eval_every=50, eval_episodes=2,
+        agent="random",
+        agent_version="1",
+        agent_entry_point="x:y",
+        task=task,
+        suite="diagnostic",
+        tier="custom",
+        seed=seed,
+        budget=100,
+        eval_every=50,
+        eval_episodes=2,
         config={"a": 1},
-    )  # fmt: skip
+    )
 
 
 def evaluated(job: JobSpec, step: int, successes: tuple[bool, ...]) -> ev.Evaluated:
     result = EvalResult(
-        env_step=step, returns=tuple(float(s) for s in successes), lengths=(11,) * len(successes),
+        env_step=step,
+        returns=tuple(float(s) for s in successes),
+        lengths=(11,) * len(successes),
         successes=successes,
-    )  # fmt: skip
+    )
     return ev.Evaluated(job.run_key, result, wall_time_s=step / 100, train_metrics={"loss": 0.5})
 
 

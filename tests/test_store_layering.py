@@ -98,8 +98,19 @@ def test_read_commands_write_nothing_and_say_when_the_figures_are_old(
         )
         connection.execute("DELETE FROM reported_results WHERE suite = 'mdp'")
     before = sha256(tmp_path / "fixture.db")
-    report = cli("report", "--suite", SUITE, "--tier", "smoke", "--out", str(tmp_path / "r"),
-                 "--db", url, "--reps", "20")  # fmt: skip
+    report = cli(
+        "report",
+        "--suite",
+        SUITE,
+        "--tier",
+        "smoke",
+        "--out",
+        str(tmp_path / "r"),
+        "--db",
+        url,
+        "--reps",
+        "20",
+    )
     assert report.status == 0, report.err
     assert "older copy of the reported figures" in report.out
     assert "pomdpbench reported --sync" in report.out

@@ -103,8 +103,11 @@ def test_nan_training_metrics_are_stored_as_null(pg_url: str, db_url: str) -> No
         job = make_job()
         begin(store, job)
         point = evaluated(job, 0, (True, False))
-        store.apply(ev.Evaluated(job.run_key, point.result, 1.0,
-                                 {"loss": math.nan, "q": [1.0, math.inf], "ok": 0.5}))  # fmt: skip
+        store.apply(
+            ev.Evaluated(
+                job.run_key, point.result, 1.0, {"loss": math.nan, "q": [1.0, math.inf], "ok": 0.5}
+            )
+        )
         with Session(store.engine) as session:
             stored = session.scalar(select(Evaluation.train_metrics))
         assert stored == {"loss": None, "q": [1.0, None], "ok": 0.5}
@@ -182,8 +185,19 @@ def test_the_leaderboard_page_and_report_on_postgresql(
     assert list(tables[0]["agent"]) == ["strong", "weak", "partial"]
     pd.testing.assert_frame_equal(tables[0], tables[1])
     for url, out in ((pg_url, "pg"), (db_url, "file")):
-        made = cli("report", "--suite", SUITE, "--tier", "smoke", "--out", str(tmp_path / out),
-                   "--db", url, "--reps", "20")  # fmt: skip
+        made = cli(
+            "report",
+            "--suite",
+            SUITE,
+            "--tier",
+            "smoke",
+            "--out",
+            str(tmp_path / out),
+            "--db",
+            url,
+            "--reps",
+            "20",
+        )
         assert made.status == 0, made.err
     written = sorted(p.name for p in (tmp_path / "pg").iterdir() if p.suffix in (".md", ".csv"))
     assert written
@@ -197,8 +211,15 @@ def test_a_lease_insert_racing_an_uncommitted_one_loses(pg_url: str) -> None:
     store = Store.open(pg_url)
     key = make_job().run_key
     rival = Session(store.engine)
-    rival.add(RunLease(run_key=key, owner_host="elsewhere.example", owner_pid=7,
-                       acquired_at=time.time(), heartbeat_at=time.time()))  # fmt: skip
+    rival.add(
+        RunLease(
+            run_key=key,
+            owner_host="elsewhere.example",
+            owner_pid=7,
+            acquired_at=time.time(),
+            heartbeat_at=time.time(),
+        )
+    )
     rival.flush()  # inserted, not committed: our insert below blocks on it
     threading.Timer(0.5, rival.commit).start()
     started = time.monotonic()
@@ -212,17 +233,24 @@ def test_an_unreachable_server_is_one_line_without_the_password(cli: Any) -> Non
     pytest.importorskip("psycopg", reason="psycopg is not installed: pip install -e '.[postgres]'")
     url = f"postgresql+psycopg://alice:s3cret-pw@127.0.0.1:{closed_port()}/results"
     shown = "postgresql+psycopg://alice:***@127.0.0.1:"
-    for command in (("results",), RUN, ("reported",), ("db", "upgrade"),
-                    ("leaderboard", "--port", str(closed_port()))):  # fmt: skip
-        line = one_line_error(cli(*command, "--db", url), f"cannot open {shown}",
-                              "check that the server is running")  # fmt: skip
+    for command in (
+        ("results",),
+        RUN,
+        ("reported",),
+        ("db", "upgrade"),
+        ("leaderboard", "--port", str(closed_port())),
+    ):
+        line = one_line_error(
+            cli(*command, "--db", url), f"cannot open {shown}", "check that the server is running"
+        )
         assert "s3cret" not in line
 
 
 def test_a_missing_database_on_the_server_names_createdb(cli: Any, postgres_server: Any) -> None:
     url = postgres_server.url("no_such_database")
-    one_line_error(cli("results", "--db", url), 'database "no_such_database" does not exist',
-                   "createdb")  # fmt: skip
+    one_line_error(
+        cli("results", "--db", url), 'database "no_such_database" does not exist', "createdb"
+    )
 
 
 def test_an_empty_server_database_is_created_by_run_not_by_results(cli: Any, pg_url: str) -> None:

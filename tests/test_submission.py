@@ -240,14 +240,34 @@ def test_export_refuses_what_it_cannot_bundle_in_one_line(
 ) -> None:
     url = source[0]
     out = str(workdir / "b.zip")
-    one_line_error(cli("export", "--agent", "sac-mlp", "--suite", "sanity", "--out", out, "--db", url),
-                   "no run of sac-mlp on suite sanity")  # fmt: skip
-    one_line_error(cli("export", "--agent", "random", "--suite", "sanity", "--out", "b.txt", "--db", url),
-                   "should end in .zip")  # fmt: skip
-    one_line_error(cli("export", "--agent", "random", "--suite", "sanity", "--tier", "full", "--out", out,
-                       "--db", url), "no finished run of random on suite sanity (full tier)")  # fmt: skip
-    one_line_error(cli("export", "--agent", "random", "--suite", "sanitty", "--out", out, "--db", url),
-                   "unknown suite 'sanitty'")  # fmt: skip
+    one_line_error(
+        cli("export", "--agent", "sac-mlp", "--suite", "sanity", "--out", out, "--db", url),
+        "no run of sac-mlp on suite sanity",
+    )
+    one_line_error(
+        cli("export", "--agent", "random", "--suite", "sanity", "--out", "b.txt", "--db", url),
+        "should end in .zip",
+    )
+    one_line_error(
+        cli(
+            "export",
+            "--agent",
+            "random",
+            "--suite",
+            "sanity",
+            "--tier",
+            "full",
+            "--out",
+            out,
+            "--db",
+            url,
+        ),
+        "no finished run of random on suite sanity (full tier)",
+    )
+    one_line_error(
+        cli("export", "--agent", "random", "--suite", "sanitty", "--out", out, "--db", url),
+        "unknown suite 'sanitty'",
+    )
 
 
 def test_a_bundle_is_data_only_and_its_manifest_lists_every_file(source: tuple[str, Path]) -> None:

@@ -19,17 +19,33 @@ from conftest import run_cli_subprocess
 # killed after its first checkpoint and still finishes within seconds when resumed.
 STEPS = 400_000  # long enough that an interrupt lands mid-run on a busy machine
 LONG_RUN = (
-    "run", "--agent", "random", "--task", "Pendulum-V-v0", "--steps", str(STEPS),
-    "--eval-every", "40000", "--eval-episodes", "1", "--checkpoint-every", "0",
-)  # fmt: skip
+    "run",
+    "--agent",
+    "random",
+    "--task",
+    "Pendulum-V-v0",
+    "--steps",
+    str(STEPS),
+    "--eval-every",
+    "40000",
+    "--eval-episodes",
+    "1",
+    "--checkpoint-every",
+    "0",
+)
 
 
 def start(args: tuple[str, ...], cwd: Path) -> subprocess.Popen[str]:
     env = {k: v for k, v in os.environ.items() if k != "POMDPBENCH_DB"}
     return subprocess.Popen(
-        [sys.executable, "-m", "pomdpbench", *args], cwd=cwd, env=env, text=True,
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True,
-    )  # fmt: skip
+        [sys.executable, "-m", "pomdpbench", *args],
+        cwd=cwd,
+        env=env,
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
 
 
 def wait_for(db: Path, query: str, timeout: float = 120.0) -> Any:
@@ -102,9 +118,17 @@ def test_ctrl_c_marks_interrupted_and_the_same_command_resumes(workdir: Path) ->
 
 def test_workers_run_jobs_in_parallel_processes(workdir: Path) -> None:
     out = run_cli_subprocess(
-        "run", "--agent", "random", "--suite", "diagnostic", "--budget", "smoke", "--workers", "2",
+        "run",
+        "--agent",
+        "random",
+        "--suite",
+        "diagnostic",
+        "--budget",
+        "smoke",
+        "--workers",
+        "2",
         cwd=workdir,
-    )  # fmt: skip
+    )
     assert out.returncode == 0, out.stderr
     runs = results(workdir)
     assert sorted(r["task"] for r in runs) == sorted(f"TMazePassive-{n}-v0" for n in (10, 30, 100))

@@ -35,8 +35,9 @@ def base_env(task_id: str) -> gymnasium.Env:
     """The bare base environment, connected by one reset as the task's entry point does."""
     with warnings.catch_warnings(), quiet_c_stdout():
         warnings.simplefilter("ignore")
-        env = make_base_env(pomdpbench.get_task(task_id).kwargs["base_id"],
-                            requires="pybullet_envs_gymnasium")  # fmt: skip
+        env = make_base_env(
+            pomdpbench.get_task(task_id).kwargs["base_id"], requires="pybullet_envs_gymnasium"
+        )
         env.reset()
     return env
 

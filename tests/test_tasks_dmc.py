@@ -177,9 +177,20 @@ def test_random_agent_runs_dmc_tasks_and_stores_them(cli, db_url: str) -> None:
     # 200-step tasks keep this fast; the slow tier runs the whole suite at the smoke budget.
     tasks = ["DMC-CartpoleBalance-VA-v0", "DMC-AcrobotSwingup-P-v0"]
     result = cli(
-        "run", "--agent", "random", "--task", *tasks, "--steps", "400", "--eval-every", "200",
-        "--eval-episodes", "1", "--db", db_url,
-    )  # fmt: skip
+        "run",
+        "--agent",
+        "random",
+        "--task",
+        *tasks,
+        "--steps",
+        "400",
+        "--eval-every",
+        "200",
+        "--eval-episodes",
+        "1",
+        "--db",
+        db_url,
+    )
     assert result.status == 0, result.err
     runs = json.loads(cli("results", "--json", "--db", db_url).out)
     assert sorted(run["task"] for run in runs) == sorted(tasks)

@@ -81,9 +81,20 @@ def test_pybullet_connection_message_is_silenced(capfd: pytest.CaptureFixture[st
 def test_random_agent_runs_one_task_of_each_suite_and_stores_it(cli, db_url: str) -> None:
     tasks = ["HopperBLT-P-v0", "Hopper-Gravity-v0", "Hopper-Robust-v0", "Hopper-MDP-v0"]
     result = cli(
-        "run", "--agent", "random", "--task", *tasks, "--steps", "600", "--eval-every", "300",
-        "--eval-episodes", "2", "--db", db_url,
-    )  # fmt: skip
+        "run",
+        "--agent",
+        "random",
+        "--task",
+        *tasks,
+        "--steps",
+        "600",
+        "--eval-every",
+        "300",
+        "--eval-episodes",
+        "2",
+        "--db",
+        db_url,
+    )
     assert result.status == 0, result.err
     listed = cli("results", "--json", "--db", db_url)
     runs = json.loads(listed.out)

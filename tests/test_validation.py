@@ -28,11 +28,18 @@ from pomdpbench.sweep.plan import SweepRequest, plan
 
 def job(task: str, bad: str | None, **fields: Any) -> JobSpec:
     values: dict[str, Any] = {
-        "agent": "helper_agents:Misbehaving", "agent_version": "t", "task": task,
-        "agent_entry_point": "helper_agents:Misbehaving", "suite": "sanity", "tier": "custom",
-        "seed": 0, "budget": 600, "eval_every": 300, "eval_episodes": 1,
+        "agent": "helper_agents:Misbehaving",
+        "agent_version": "t",
+        "task": task,
+        "agent_entry_point": "helper_agents:Misbehaving",
+        "suite": "sanity",
+        "tier": "custom",
+        "seed": 0,
+        "budget": 600,
+        "eval_every": 300,
+        "eval_episodes": 1,
         "config": {"bad": bad} if bad else {},
-    }  # fmt: skip
+    }
     values.update(fields)
     return JobSpec(**values)
 
@@ -139,10 +146,29 @@ def test_an_event_the_store_refuses_fails_that_run_and_the_sweep_goes_on(
 @pytest.mark.slow  # two worker processes: about 25 s on a loaded two-core machine
 def test_two_worker_sweep_with_a_nan_agent_fails_that_run_only(cli: Any, db_url: str) -> None:
     result = cli(
-        "run", "--agent", "helper_agents:Misbehaving", "--task", "Pendulum-V-v0", "--steps", "400",
-        "--eval-every", "200", "--eval-episodes", "1", "--seeds", "0", "1", "--workers", "2",
-        "--set", "bad=eval_nan", "--set", "bad_seed=0", "--db", db_url,
-    )  # fmt: skip
+        "run",
+        "--agent",
+        "helper_agents:Misbehaving",
+        "--task",
+        "Pendulum-V-v0",
+        "--steps",
+        "400",
+        "--eval-every",
+        "200",
+        "--eval-episodes",
+        "1",
+        "--seeds",
+        "0",
+        "1",
+        "--workers",
+        "2",
+        "--set",
+        "bad=eval_nan",
+        "--set",
+        "bad_seed=0",
+        "--db",
+        db_url,
+    )
     assert result.status == 1, result.err
     assert "1 of 2 runs did not finish (1 failed)" in result.err
     assert "Traceback" not in result.err + result.out

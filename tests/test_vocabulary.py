@@ -46,9 +46,17 @@ def test_protocol_tiers_are_the_tasks_own_and_custom_and_reference_are_not() -> 
 
 
 def test_a_run_key_is_the_same_with_the_tier_as_enum_or_string() -> None:
-    fields = dict(agent="random", agent_version="1", agent_entry_point="x:y",
-                  task="TMazePassive-10-v0", suite="diagnostic", seed=0, budget=100,
-                  eval_every=50, eval_episodes=2)  # fmt: skip
+    fields = dict(
+        agent="random",
+        agent_version="1",
+        agent_entry_point="x:y",
+        task="TMazePassive-10-v0",
+        suite="diagnostic",
+        seed=0,
+        budget=100,
+        eval_every=50,
+        eval_episodes=2,
+    )
     as_enum = JobSpec(tier=Tier.CUSTOM, **fields)  # type: ignore[arg-type]
     as_string = JobSpec(tier="custom", **fields)  # type: ignore[arg-type]
     assert as_enum.run_key == as_string.run_key
@@ -56,9 +64,18 @@ def test_a_run_key_is_the_same_with_the_tier_as_enum_or_string() -> None:
 
 def test_the_store_writes_plain_strings(db_url: str, tmp_path: Path) -> None:
     store = Store.open(db_url)
-    job = JobSpec(agent="random", agent_version="1", agent_entry_point="x:y",
-                  task="TMazePassive-10-v0", suite="diagnostic", tier=Tier.CUSTOM, seed=0,
-                  budget=100, eval_every=50, eval_episodes=2)  # fmt: skip
+    job = JobSpec(
+        agent="random",
+        agent_version="1",
+        agent_entry_point="x:y",
+        task="TMazePassive-10-v0",
+        suite="diagnostic",
+        tier=Tier.CUSTOM,
+        seed=0,
+        budget=100,
+        eval_every=50,
+        eval_episodes=2,
+    )
     task = pomdpbench.get_task(job.task)
     store.begin_run(job, task, collect("cpu", task.simulator_package))
     store.apply(ev.Stopped(job.run_key, RunStatus.FAILED, 0, 0.0, "boom"))
@@ -72,12 +89,31 @@ def test_a_database_written_with_plain_strings_reads_unchanged(tmp_path: Path) -
     """Rows as an older pomdpbench wrote them (plain strings) are found by the enum filters."""
     url = f"sqlite:///{tmp_path / 'old.db'}"
     engine = open_engine(url)
-    insert_runs(engine, [
-        SyntheticRun("random", "Pendulum-P-v0", "sanity", 0, -1200.0, tier="smoke",
-                     status="finished", curve=((0, -1300.0), (1000, -1200.0))),
-        SyntheticRun("random", "Pendulum-P-v0", "sanity", 1, None, tier="smoke",
-                     status="interrupted", curve=((0, -1250.0),)),
-    ])  # fmt: skip
+    insert_runs(
+        engine,
+        [
+            SyntheticRun(
+                "random",
+                "Pendulum-P-v0",
+                "sanity",
+                0,
+                -1200.0,
+                tier="smoke",
+                status="finished",
+                curve=((0, -1300.0), (1000, -1200.0)),
+            ),
+            SyntheticRun(
+                "random",
+                "Pendulum-P-v0",
+                "sanity",
+                1,
+                None,
+                tier="smoke",
+                status="interrupted",
+                curve=((0, -1250.0),),
+            ),
+        ],
+    )
     runs = queries.suite_runs(engine, "sanity", Tier.SMOKE)
     assert sorted(runs["status"]) == ["finished", "interrupted"]
     finished = runs[runs["status"] == RunStatus.FINISHED]
@@ -87,8 +123,10 @@ def test_a_database_written_with_plain_strings_reads_unchanged(tmp_path: Path) -
 
 
 def test_results_refuses_an_unknown_status_or_tier_in_one_line(cli: object) -> None:
-    for flag, value, named in (("--status", "finshed", "'finished'"),
-                               ("--tier", "reference", "'smoke', 'custom')")):  # fmt: skip
+    for flag, value, named in (
+        ("--status", "finshed", "'finished'"),
+        ("--tier", "reference", "'smoke', 'custom')"),
+    ):
         result = cli("results", flag, value)  # type: ignore[operator]
         assert result.status == 2
         assert len(result.err.strip().splitlines()) == 1, result.err

@@ -168,11 +168,20 @@ ACTION_SPACES: dict[str, tuple[str, ...]] = {
     # Which of the benchmark's two action-space kinds each algorithm supports (SB3 docs, "RL
     # Algorithms" table; sb3-contrib docs, the same table). PPO, A2C, RecurrentPPO, TRPO and ARS
     # take both.
-    "SAC": ("Box",), "TD3": ("Box",), "DDPG": ("Box",), "TQC": ("Box",), "CrossQ": ("Box",),
-    "DQN": ("Discrete",), "QRDQN": ("Discrete",), "MaskablePPO": ("Discrete",),
-    "PPO": ("Box", "Discrete"), "A2C": ("Box", "Discrete"), "RecurrentPPO": ("Box", "Discrete"),
-    "TRPO": ("Box", "Discrete"), "ARS": ("Box", "Discrete"),
-}  # fmt: skip
+    "SAC": ("Box",),
+    "TD3": ("Box",),
+    "DDPG": ("Box",),
+    "TQC": ("Box",),
+    "CrossQ": ("Box",),
+    "DQN": ("Discrete",),
+    "QRDQN": ("Discrete",),
+    "MaskablePPO": ("Discrete",),
+    "PPO": ("Box", "Discrete"),
+    "A2C": ("Box", "Discrete"),
+    "RecurrentPPO": ("Box", "Discrete"),
+    "TRPO": ("Box", "Discrete"),
+    "ARS": ("Box", "Discrete"),
+}
 
 
 class SB3Agent:
@@ -268,9 +277,11 @@ class SB3Agent:
         """Evaluation through ``predict``; a training step through the algorithm's sampling."""
         if not inp.training:
             action, state = self.model.predict(
-                inp.obs, state=state, episode_start=np.array([inp.episode_start]),
+                inp.obs,
+                state=state,
+                episode_start=np.array([inp.episode_start]),
                 deterministic=deterministic,
-            )  # fmt: skip
+            )
             return self._env_action(action), state
         if self.off_policy:
             return self._act_off_policy(inp), None
@@ -290,9 +301,13 @@ class SB3Agent:
         if self.off_policy:
             infos = [{"terminal_observation": next_obs[0], "TimeLimit.truncated": timeout}]
             model._store_transition(
-                model.replay_buffer, self._pending["buffer_action"], next_obs, reward,
-                np.array([done]), infos if done else [{}],
-            )  # fmt: skip
+                model.replay_buffer,
+                self._pending["buffer_action"],
+                next_obs,
+                reward,
+                np.array([done]),
+                infos if done else [{}],
+            )
             model._update_current_progress_remaining(model.num_timesteps, model._total_timesteps)
             model._on_step()
             if done:
@@ -305,10 +320,14 @@ class SB3Agent:
             reward[0] += model.gamma * float(self._value(next_obs, pending["next_state"], False))
         extra = {"lstm_states": pending["state"]} if self.recurrent else {}
         model.rollout_buffer.add(
-            np.asarray(transition.obs)[None], pending["buffer_action"], reward,
-            np.array([transition.episode_start]), pending["values"], pending["log_probs"],
+            np.asarray(transition.obs)[None],
+            pending["buffer_action"],
+            reward,
+            np.array([transition.episode_start]),
+            pending["values"],
+            pending["log_probs"],
             **extra,
-        )  # fmt: skip
+        )
         pending["next_obs"] = next_obs
 
     def update(self) -> dict[str, float]:
@@ -413,9 +432,12 @@ class SB3Agent:
         elif isinstance(model.action_space, spaces.Discrete):
             actions = actions.reshape(-1, 1)
         self._pending = {
-            "buffer_action": actions, "values": values, "log_probs": log_probs,
-            "state": state, "next_state": next_state,
-        }  # fmt: skip
+            "buffer_action": actions,
+            "values": values,
+            "log_probs": log_probs,
+            "state": state,
+            "next_state": next_state,
+        }
         return self._env_action(env_action[0]), next_state
 
     def _value(self, obs: np.ndarray, lstm_state: Any, episode_start: bool) -> float:

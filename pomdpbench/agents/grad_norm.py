@@ -14,8 +14,9 @@ import torch
 
 def gradient_norm(optimizer: torch.optim.Optimizer) -> float | None:
     """Euclidean norm of all gradients held by ``optimizer``'s parameters; None before any."""
-    grads = [p.grad for group in optimizer.param_groups for p in group["params"]
-             if p.grad is not None]  # fmt: skip
+    grads = [
+        p.grad for group in optimizer.param_groups for p in group["params"] if p.grad is not None
+    ]
     if not grads:
         return None
     return float(torch.nn.utils.get_total_norm(grads))

@@ -56,9 +56,14 @@ class OffPolicyAgent:
         privileged = int(ctx.privileged_size or 0) if use_privileged else 0
         part_ctx = PartContext(obs_size, self.n_actions, self.discrete, privileged, self.device)
         self.memory: MemoryPart = make_memory(
-            cfg.memory, part_ctx, cfg.memory_length, cfg.gru_hidden, cfg.embedding,
-            cfg.action_embedding, cfg.reward_embedding,
-        ).to(self.device)  # fmt: skip
+            cfg.memory,
+            part_ctx,
+            cfg.memory_length,
+            cfg.gru_hidden,
+            cfg.embedding,
+            cfg.action_embedding,
+            cfg.reward_embedding,
+        ).to(self.device)
         self._build()
         self.critic_encoder: nn.Module = self.memory.critic_encoder().to(self.device)
         self.critic_encoder_target = copy.deepcopy(self.critic_encoder).requires_grad_(False)
@@ -66,9 +71,14 @@ class OffPolicyAgent:
         self._optimizers()
         capacity = min(cfg.buffer_size, max(ctx.budget, 1))
         self.buffer = SequenceReplay(
-            capacity, obs_size, 1 if self.discrete else self.n_actions, self.n_actions,
-            privileged, self.memory.state_size, seed=ctx.seed,
-        )  # fmt: skip
+            capacity,
+            obs_size,
+            1 if self.discrete else self.n_actions,
+            self.n_actions,
+            privileged,
+            self.memory.state_size,
+            seed=ctx.seed,
+        )
         self.steps = 0
         self.updates = 0
         self._prev_action = np.zeros(self.n_actions, np.float32)
@@ -152,8 +162,10 @@ class OffPolicyAgent:
         Walking the modules for their parameters on every update cost more than the lerp of a
         small critic; ``load`` copies into these same tensors, so the lists stay valid.
         """
-        pairs = ((self.critic_target, self.critic),
-                 (self.critic_encoder_target, self.critic_encoder))  # fmt: skip
+        pairs = (
+            (self.critic_target, self.critic),
+            (self.critic_encoder_target, self.critic_encoder),
+        )
         targets: list[torch.Tensor] = [p for target, _ in pairs for p in target.parameters()]
         online: list[torch.Tensor] = [p for _, module in pairs for p in module.parameters()]
         return targets, online
@@ -164,9 +176,11 @@ class OffPolicyAgent:
         directory.mkdir(parents=True, exist_ok=True)
         state = {name: module.state_dict() for name, module in self._modules().items()}
         state.update(
-            config=asdict(self.cfg), steps=self.steps, updates=self.updates,
+            config=asdict(self.cfg),
+            steps=self.steps,
+            updates=self.updates,
             action_rng=self.action_space.np_random.bit_generator.state,
-        )  # fmt: skip
+        )
         torch.save(state, directory / f"{self.agent_id}.pt")
         self.buffer.save(directory / "buffer.npz")
 

@@ -227,10 +227,16 @@ class SAC(OffPolicyAgent):
 
     def _modules(self) -> dict[str, Any]:
         return {
-            "memory": self.memory, "actor": self.actor, "critic": self.critic,
-            "critic_target": self.critic_target, "critic_encoder": self.critic_encoder,
-            "critic_encoder_target": self.critic_encoder_target, "log_alpha": self.log_alpha,
-            "log_alpha_z": self.log_alpha_z, "actor_opt": self.actor_opt,
-            "critic_opt": self.critic_opt, "alpha_opt": self.alpha_opt,
+            "memory": self.memory,
+            "actor": self.actor,
+            "critic": self.critic,
+            "critic_target": self.critic_target,
+            "critic_encoder": self.critic_encoder,
+            "critic_encoder_target": self.critic_encoder_target,
+            "log_alpha": self.log_alpha,
+            "log_alpha_z": self.log_alpha_z,
+            "actor_opt": self.actor_opt,
+            "critic_opt": self.critic_opt,
+            "alpha_opt": self.alpha_opt,
             "alpha_z_opt": self.alpha_z_opt,
-        }  # fmt: skip
+        }

@@ -166,9 +166,13 @@ class TD3(OffPolicyAgent):
 
     def _modules(self) -> dict[str, Any]:
         return {
-            "memory": self.memory, "actor": self.actor, "actor_target": self.actor_target,
-            "critic": self.critic, "critic_target": self.critic_target,
+            "memory": self.memory,
+            "actor": self.actor,
+            "actor_target": self.actor_target,
+            "critic": self.critic,
+            "critic_target": self.critic_target,
             "critic_encoder": self.critic_encoder,
-            "critic_encoder_target": self.critic_encoder_target, "actor_opt": self.actor_opt,
+            "critic_encoder_target": self.critic_encoder_target,
+            "actor_opt": self.actor_opt,
             "critic_opt": self.critic_opt,
-        }  # fmt: skip
+        }

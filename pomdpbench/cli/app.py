@@ -54,10 +54,22 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     commands.required = True
     commands_in_order = (
-        list_cmd, run_cmd, results_cmd, report_cmd, leaderboard_cmd, reported_cmd, reference_cmd,
-        render_cmd, diagnose_cmd, db_cmd, export_cmd, submit_cmd, verify_cmd, import_cmd,
+        list_cmd,
+        run_cmd,
+        results_cmd,
+        report_cmd,
+        leaderboard_cmd,
+        reported_cmd,
+        reference_cmd,
+        render_cmd,
+        diagnose_cmd,
+        db_cmd,
+        export_cmd,
+        submit_cmd,
+        verify_cmd,
+        import_cmd,
         check_cmd,
-    )  # fmt: skip
+    )
     for module in commands_in_order:
         module.add_parser(commands)
     return parser

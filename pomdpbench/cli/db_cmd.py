@@ -16,16 +16,18 @@ from pomdpbench.cli.common import add_db_option
 def add_parser(commands: Any) -> None:
     """Register the ``db`` subcommand and its actions."""
     parser = commands.add_parser(
-        "db", help="maintain the results database (upgrade its schema)",
+        "db",
+        help="maintain the results database (upgrade its schema)",
         description="Maintain the results database.",
-    )  # fmt: skip
+    )
     actions = parser.add_subparsers(dest="action", metavar="ACTION", parser_class=type(parser))
     actions.required = True
     upgrade = actions.add_parser(
-        "upgrade", help="move the database to this pomdpbench's schema, keeping every row",
+        "upgrade",
+        help="move the database to this pomdpbench's schema, keeping every row",
         description="Apply the schema migrations a database written by an older pomdpbench "
         "needs (one transaction: on any failure nothing changes).",
-    )  # fmt: skip
+    )
     add_db_option(upgrade)
     upgrade.set_defaults(handler=run_upgrade)
 

@@ -31,13 +31,20 @@ def add_parser(commands: Any) -> None:
     variation.add_argument("--task", required=True, help="task id, e.g. TMazePassive-10-v0")
     variation.add_argument("--steps", type=int, required=True, help="training steps first")
     variation.add_argument("--seed", type=int, default=0)
-    variation.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
-                           help="override a hyperparameter (repeatable)")  # fmt: skip
     variation.add_argument(
-        "--pair", action="append", metavar="LR_CE,LR_OTHER",
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a hyperparameter (repeatable)",
+    )
+    variation.add_argument(
+        "--pair",
+        action="append",
+        metavar="LR_CE,LR_OTHER",
         help="learning rates of one update (repeatable; default: the paper's 3e-4,3e-4 and "
         "1e-5,3e-4)",
-    )  # fmt: skip
+    )
     variation.add_argument("--out", required=True, type=Path, metavar="DIR")
     variation.set_defaults(handler=run)
 

@@ -13,11 +13,12 @@ from pomdpbench.errors import ConfigError
 def add_parser(commands: Any) -> None:
     """Register the ``export`` subcommand."""
     parser = commands.add_parser(
-        "export", help="write an agent's runs of a suite as a bundle (zip of JSON and CSV)",
+        "export",
+        help="write an agent's runs of a suite as a bundle (zip of JSON and CSV)",
         description="Write every finished run of AGENT on SUITE in one tier, with its "
         "evaluations, config, protocol and provenance, as a zip of JSON and CSV with a "
         "manifest (docs/submission-schema.json) and the SHA-256 of each file.",
-    )  # fmt: skip
+    )
     parser.add_argument("--agent", required=True, help="agent id as stored with the runs")
     parser.add_argument("--suite", required=True, help="the suite to export")
     parser.add_argument("--tier", help="budget tier (needed when the runs span several)")

@@ -14,12 +14,13 @@ from pomdpbench.errors import PomdpbenchError
 def add_parser(commands: Any) -> None:
     """Register the ``import`` subcommand."""
     parser = commands.add_parser(
-        "import", help="merge another results database or a bundle into this one",
+        "import",
+        help="merge another results database or a bundle into this one",
         description="Add the finished runs of another pomdpbench database (a SQLite file or "
         "any SQLAlchemy URL) or of a bundle as if run here. Idempotent: a run whose key "
         "(its identity hash) is already stored is skipped. A bundle is checked as `submit` "
         "checks it, and refused whole if any check fails.",
-    )  # fmt: skip
+    )
     parser.add_argument("source", metavar="OTHER.db|BUNDLE.zip|URL", help="what to merge in")
     add_db_option(parser)
     parser.set_defaults(handler=run)

@@ -30,19 +30,30 @@ def add_parser(commands: Any) -> None:
         "--port", type=int, default=DEFAULT_PORT, help=f"port to serve on (default {DEFAULT_PORT})"
     )
     parser.add_argument(
-        "--address", default="127.0.0.1",
+        "--address",
+        default="127.0.0.1",
         help="address to listen on (default 127.0.0.1; 0.0.0.0 to share on the network)",
-    )  # fmt: skip
+    )
     parser.set_defaults(handler=run)
 
 
 def streamlit_command(port: int, address: str) -> list[str]:
     """The ``streamlit run`` command line for the installed app."""
     return [
-        sys.executable, "-m", "streamlit", "run", str(leaderboard_dir() / "app.py"),
-        "--server.port", str(port), "--server.address", address,
-        "--server.headless", "true", "--browser.gatherUsageStats", "false",
-    ]  # fmt: skip
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(leaderboard_dir() / "app.py"),
+        "--server.port",
+        str(port),
+        "--server.address",
+        address,
+        "--server.headless",
+        "true",
+        "--browser.gatherUsageStats",
+        "false",
+    ]
 
 
 def check_port(port: int, address: str) -> None:

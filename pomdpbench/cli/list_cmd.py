@@ -40,12 +40,30 @@ def run(args: argparse.Namespace) -> int:
             print_json([t.to_json() for t in tasks])
         else:
             rows = [
-                [t.id, t.version, t.suite, t.observation_size, t.action_space,
-                 t.max_episode_steps, f"{t.protocol(Tier.FULL).budget:,}", t.metric, t.simulator]
+                [
+                    t.id,
+                    t.version,
+                    t.suite,
+                    t.observation_size,
+                    t.action_space,
+                    t.max_episode_steps,
+                    f"{t.protocol(Tier.FULL).budget:,}",
+                    t.metric,
+                    t.simulator,
+                ]
                 for t in tasks
-            ]  # fmt: skip
-            columns = ["task", "v", "suite", "obs", "action", "horizon", "budget", "metric",
-                       "simulator"]  # fmt: skip
+            ]
+            columns = [
+                "task",
+                "v",
+                "suite",
+                "obs",
+                "action",
+                "horizon",
+                "budget",
+                "metric",
+                "simulator",
+            ]
             print_table("tasks", columns, rows)
     else:
         agents = list_agents()

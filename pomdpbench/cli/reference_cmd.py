@@ -43,13 +43,26 @@ def measure_random(task_id: str, episodes: int, seed: int) -> dict[str, Any]:
     task = get_task(task_id)
     env = make_env(task.id, **task.eval_kwargs)
     ctx = AgentContext(
-        task=task, observation_space=env.observation_space, action_space=env.action_space,
-        privileged_size=None, seed=seed, budget=0, tier=Tier.REFERENCE, config=RandomConfig(),
-    )  # fmt: skip
+        task=task,
+        observation_space=env.observation_space,
+        action_space=env.action_space,
+        privileged_size=None,
+        seed=seed,
+        budget=0,
+        tier=Tier.REFERENCE,
+        config=RandomConfig(),
+    )
     result = evaluate(
-        RandomAgent(ctx), env, env_step=0, episodes=episodes, seed=seed, eval_index=0,
-        deterministic=False, encoder=ActionEncoder(env.action_space), privileged=False,
-    )  # fmt: skip
+        RandomAgent(ctx),
+        env,
+        env_step=0,
+        episodes=episodes,
+        seed=seed,
+        eval_index=0,
+        deterministic=False,
+        encoder=ActionEncoder(env.action_space),
+        privileged=False,
+    )
     env.close()
     values = (
         np.asarray(result.successes, dtype=np.float64)
@@ -81,9 +94,11 @@ def run(args: argparse.Namespace) -> int:
     print_table(
         f"uniform-random policy, {args.episodes} episodes, seed {args.seed}",
         ["task", "metric", "mean", "stderr", "mean length"],
-        [[r["task"], r["metric"], fmt(r["mean"], 3), fmt(r["stderr"], 3), fmt(r["mean_length"])]
-         for r in rows],
-    )  # fmt: skip
+        [
+            [r["task"], r["metric"], fmt(r["mean"], 3), fmt(r["stderr"], 3), fmt(r["mean_length"])]
+            for r in rows
+        ],
+    )
     which = f"--suite {args.suite}" if args.suite else "--task " + " ".join(task_ids)
     command = f"pomdpbench reference {which} --episodes {args.episodes} --seed {args.seed}"
     for r in rows:

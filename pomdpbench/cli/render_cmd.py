@@ -32,9 +32,11 @@ def add_parser(commands: Any) -> None:
     parser.add_argument("--out", required=True, metavar="DIR", help="folder for the images")
     parser.add_argument("--seed", type=int, default=0, help="episode and action seed (default 0)")
     parser.add_argument(
-        "--format", default="png", choices=FORMATS,
+        "--format",
+        default="png",
+        choices=FORMATS,
         help="a PNG per step (default), one GIF, or both",
-    )  # fmt: skip
+    )
     parser.add_argument(
         "--max-steps", type=int, metavar="N", help="stop after N steps (default: the horizon)"
     )

@@ -22,14 +22,17 @@ def add_parser(commands: Any) -> None:
     parser.add_argument("--out", required=True, metavar="DIR", help="folder to write into")
     parser.add_argument("--agents", nargs="+", metavar="AGENT", help="only these agents")
     parser.add_argument(
-        "--tasks", nargs="+", metavar="TASK",
+        "--tasks",
+        nargs="+",
+        metavar="TASK",
         help="aggregate over these tasks of the suite only (the leaderboard's task filter)",
-    )  # fmt: skip
+    )
     # the defaults are resolved in run(), so that --help needs no rliable
     parser.add_argument(
-        "--reps", type=int,
+        "--reps",
+        type=int,
         help="bootstrap replications (default 2,000, as on the leaderboard page)",
-    )  # fmt: skip
+    )
     parser.add_argument("--seed", type=int, default=0, help="bootstrap seed (default 0)")
     add_db_option(parser)
     parser.set_defaults(handler=run)
@@ -73,9 +76,11 @@ def run(args: argparse.Namespace) -> int:
             if agent not in present:
                 listed = ", ".join(sorted(present)) or "none"
                 raise UnknownIdError(
-                    "agent", agent, present,
+                    "agent",
+                    agent,
+                    present,
                     hint=f"agents with finished runs of {args.suite} ({tier}): {listed}",
-                )  # fmt: skip
+                )
     if args.tasks:
         from pomdpbench.stats.scores import suite_task_ids
 

@@ -16,15 +16,17 @@ from pomdpbench.cli.common import add_db_option, print_json, print_table
 def add_parser(commands: Any) -> None:
     """Register the ``reported`` subcommand."""
     parser = commands.add_parser(
-        "reported", help="show (or --sync) the figures published in papers",
+        "reported",
+        help="show (or --sync) the figures published in papers",
         description="Show the published figures stored beside your runs; --sync loads the "
         "ones this pomdpbench ships into the database.",
-    )  # fmt: skip
+    )
     parser.add_argument("--suite", help="only this suite")
     parser.add_argument(
-        "--sync", action="store_true",
+        "--sync",
+        action="store_true",
         help="load baselines/reported_results.csv into the database (creates it if missing)",
-    )  # fmt: skip
+    )
     add_db_option(parser)
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
     parser.set_defaults(handler=run)
@@ -54,8 +56,9 @@ def run(args: argparse.Namespace) -> int:
         for table in published_tables(engine, suite, frame[frame["suite"] == suite]):
             columns = [str(c) for c in table.table.columns]
             rows = [list(row) for row in table.table.itertuples(index=False)]
-            print_table(f"{suite}: {table.title} (reported = published, not runs here)",
-                        columns, rows)  # fmt: skip
+            print_table(
+                f"{suite}: {table.title} (reported = published, not runs here)", columns, rows
+            )
     return 0
 
 
@@ -78,7 +81,8 @@ def published_tables(engine: Any, suite: str, reported: Any) -> list[Any]:
     points = [queries.suite_evaluations(engine, suite, tier) for tier in tiers]
     all_runs = pd.concat(runs, ignore_index=True) if runs else queries.suite_runs(engine, suite, "")
     all_points = (
-        pd.concat(points, ignore_index=True) if points
+        pd.concat(points, ignore_index=True)
+        if points
         else queries.suite_evaluations(engine, suite, "")
-    )  # fmt: skip
+    )
     return suite_published(reported, suite, all_runs, all_points)

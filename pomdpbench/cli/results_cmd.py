@@ -23,9 +23,11 @@ def add_parser(commands: Any) -> None:
     parser.add_argument("--tier", choices=RUN_TIERS, help="only this budget tier")
     parser.add_argument("--status", choices=STATUSES, help="only runs with this status")
     parser.add_argument(
-        "--run", type=int, metavar="ID",
+        "--run",
+        type=int,
+        metavar="ID",
         help="show one run's identity, config, protocol and provenance (the id column)",
-    )  # fmt: skip
+    )
     add_db_option(parser)
     parser.add_argument("--json", action="store_true", help="print a JSON list, one object per run")
     parser.set_defaults(handler=run)
@@ -43,8 +45,9 @@ def run(args: argparse.Namespace) -> int:
     )
     scores_at = intermediate_scores(store, runs)
     if args.json:
-        by_run = {r.run_id: {str(s): v for s, v in scores_at.get(r.run_id, {}).items()}
-                  for r in runs}  # fmt: skip
+        by_run = {
+            r.run_id: {str(s): v for s, v in scores_at.get(r.run_id, {}).items()} for r in runs
+        }
         print_json([{**r.to_json(), "scores_at": by_run[r.run_id]} for r in runs])
         return 0
     if not runs:
@@ -54,16 +57,39 @@ def run(args: argparse.Namespace) -> int:
 
     steps = sorted({step for by_step in scores_at.values() for step in by_step})
     rows = [
-        [r.run_id, r.agent, r.task, r.tier, r.protocol_override or "suite", r.seed, r.status,
-         f"{r.env_steps:,}/{r.budget_steps:,}",
-         *(fmt(scores_at.get(r.run_id, {}).get(step), 3) for step in steps),
-         fmt(r.final_score, 3), r.metric, fmt(r.wall_time_s), fmt(r.steps_per_s, 0)]
+        [
+            r.run_id,
+            r.agent,
+            r.task,
+            r.tier,
+            r.protocol_override or "suite",
+            r.seed,
+            r.status,
+            f"{r.env_steps:,}/{r.budget_steps:,}",
+            *(fmt(scores_at.get(r.run_id, {}).get(step), 3) for step in steps),
+            fmt(r.final_score, 3),
+            r.metric,
+            fmt(r.wall_time_s),
+            fmt(r.steps_per_s, 0),
+        ]
         for r in runs
-    ]  # fmt: skip
+    ]
     # "protocol": the suite's, or the --eval-every/--eval-episodes override the run was made with
-    columns = ["id", "agent", "task", "tier", "protocol", "seed", "status", "steps",
-               *(f"at {step_label(step)}" for step in steps), "final", "metric", "wall s",
-               "steps/s"]  # fmt: skip
+    columns = [
+        "id",
+        "agent",
+        "task",
+        "tier",
+        "protocol",
+        "seed",
+        "status",
+        "steps",
+        *(f"at {step_label(step)}" for step in steps),
+        "final",
+        "metric",
+        "wall s",
+        "steps/s",
+    ]
     print_table(f"{len(runs)} runs in {store.url}", columns, rows)
     return 0
 
@@ -83,10 +109,14 @@ def show_run(store: Any, run_id: int, *, as_json: bool) -> int:
         print_json(fields)
         return 0
     rows = [
-        [key, json.dumps(value, sort_keys=True, default=str)
-         if isinstance(value, (dict, list)) else str(value)]
+        [
+            key,
+            json.dumps(value, sort_keys=True, default=str)
+            if isinstance(value, (dict, list))
+            else str(value),
+        ]
         for key, value in fields.items()
-    ]  # fmt: skip
+    ]
     print_table(f"run {run_id} in {store.url}", ["field", "value"], rows)
     return 0
 
@@ -110,9 +140,18 @@ def intermediate_scores(store: Any, runs: list[Any]) -> dict[int, dict[int, floa
     from pomdpbench.store.queries import evaluation_points
 
     frame = pd.DataFrame(
-        [{"run_id": r.run_id, "task": r.task, "status": r.status, "metric": r.metric,
-          "budget_steps": r.budget_steps, "env_steps": r.env_steps} for r in wanted]
-    )  # fmt: skip
+        [
+            {
+                "run_id": r.run_id,
+                "task": r.task,
+                "status": r.status,
+                "metric": r.metric,
+                "budget_steps": r.budget_steps,
+                "env_steps": r.env_steps,
+            }
+            for r in wanted
+        ]
+    )
     points = evaluation_points(store.engine, [r.run_id for r in wanted])
     found: dict[int, dict[int, float]] = {}
     for row in run_scores_at(frame, points).itertuples(index=False):

@@ -36,55 +36,73 @@ def add_parser(commands: Any) -> None:
     seeds.add_argument("--num-seeds", type=int, metavar="N", help="run seeds 0..N-1")
     budget = parser.add_mutually_exclusive_group()
     budget.add_argument(
-        "--budget", metavar="TIER", help="full, short (a tenth) or smoke (minutes on a CPU); "
-        "default smoke"
-    )  # fmt: skip
+        "--budget",
+        metavar="TIER",
+        help="full, short (a tenth) or smoke (minutes on a CPU); default smoke",
+    )
     budget.add_argument(
-        "--steps", type=int, metavar="N",
+        "--steps",
+        type=int,
+        metavar="N",
         help="explicit budget in env steps (tier 'custom'); evaluations then run at step 0, "
         "every min(the task's full-tier eval_every, N // 10) steps (at least 1) and at step N, "
         "each with the task's full-tier episodes, unless --eval-every/--eval-episodes say",
-    )  # fmt: skip
+    )
     parser.add_argument("--eval-every", type=int, metavar="N", help="override the schedule")
     parser.add_argument("--eval-episodes", type=int, metavar="N", help="override the episodes")
     parser.add_argument(
-        "--set", action="append", default=[], metavar="KEY=VALUE",
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
         help="override a hyperparameter (repeatable)",
-    )  # fmt: skip
+    )
     add_db_option(parser)
     parser.add_argument(
-        "--workers", type=int, metavar="N",
+        "--workers",
+        type=int,
+        metavar="N",
         help="parallel worker processes (default 1); with --backend ray and no --address, "
         "the size of the private Ray instance in runs (default: every CPU of this machine)",
-    )  # fmt: skip
+    )
     parser.add_argument(
-        "--backend", choices=("local", "ray"), default="local",
-        help="local: this machine's processes (default); ray: one Ray task per run "
-        "(docs/scale.md)",
-    )  # fmt: skip
+        "--backend",
+        choices=("local", "ray"),
+        default="local",
+        help="local: this machine's processes (default); ray: one Ray task per run (docs/scale.md)",
+    )
     parser.add_argument(
-        "--address", metavar="ADDRESS",
+        "--address",
+        metavar="ADDRESS",
         help="with --backend ray: the cluster (ray://host:port, host:port or auto); "
         "default: a private Ray instance on this machine, shut down when the sweep ends",
-    )  # fmt: skip
+    )
     parser.add_argument(
-        "--cpus-per-run", type=float, metavar="F",
+        "--cpus-per-run",
+        type=float,
+        metavar="F",
         help="with --backend ray: CPUs each run reserves (default 1; fractions allowed)",
-    )  # fmt: skip
+    )
     parser.add_argument(
-        "--gpus-per-run", type=float, metavar="F",
+        "--gpus-per-run",
+        type=float,
+        metavar="F",
         help="with --backend ray: GPUs each run reserves (default 0; 0.5 shares a GPU)",
-    )  # fmt: skip
+    )
     parser.add_argument("--threads", type=int, help="torch threads per run (default: 1)")
     parser.add_argument("--device", default="cpu", help="cpu, cuda or cuda:N")
     parser.add_argument(
-        "--checkpoint-dir", metavar="PATH",
+        "--checkpoint-dir",
+        metavar="PATH",
         help="where checkpoints go (default: <db file>-checkpoints/ beside a SQLite file)",
-    )  # fmt: skip
+    )
     parser.add_argument(
-        "--checkpoint-every", type=float, default=300.0, metavar="SECONDS",
+        "--checkpoint-every",
+        type=float,
+        default=300.0,
+        metavar="SECONDS",
         help="checkpoint at an evaluation when this long has passed since the last (default 300)",
-    )  # fmt: skip
+    )
     parser.set_defaults(handler=run)
 
 
@@ -132,13 +150,22 @@ def run(args: argparse.Namespace) -> int:
     url = database_url(args.db)
     workers = 1 if args.workers is None else args.workers
     request = SweepRequest(
-        agent=args.agent, suite=args.suite, tasks=tuple(args.task or ()), seeds=args.seeds,
-        num_seeds=args.num_seeds, tier=args.budget, steps=args.steps,
-        eval_every=args.eval_every, eval_episodes=args.eval_episodes,
-        overrides=parse_overrides(args.set), device=args.device, workers=workers,
-        threads=args.threads, checkpoint_root=checkpoint_root(args.checkpoint_dir, url),
+        agent=args.agent,
+        suite=args.suite,
+        tasks=tuple(args.task or ()),
+        seeds=args.seeds,
+        num_seeds=args.num_seeds,
+        tier=args.budget,
+        steps=args.steps,
+        eval_every=args.eval_every,
+        eval_episodes=args.eval_episodes,
+        overrides=parse_overrides(args.set),
+        device=args.device,
+        workers=workers,
+        threads=args.threads,
+        checkpoint_root=checkpoint_root(args.checkpoint_dir, url),
         checkpoint_every_s=args.checkpoint_every,
-    )  # fmt: skip
+    )
     jobs = plan(request)
     store = Store.open(url)
     display = SweepDisplay()
@@ -171,8 +198,11 @@ def run(args: argparse.Namespace) -> int:
 def _ray_options(args: argparse.Namespace) -> RayOptions | None:
     """The Ray backend's settings, checked; None for the local backend."""
     if args.backend != "ray":
-        for flag, value in (("--address", args.address), ("--cpus-per-run", args.cpus_per_run),
-                            ("--gpus-per-run", args.gpus_per_run)):  # fmt: skip
+        for flag, value in (
+            ("--address", args.address),
+            ("--cpus-per-run", args.cpus_per_run),
+            ("--gpus-per-run", args.gpus_per_run),
+        ):
             if value is not None:
                 raise ConfigError(f"{flag} is a Ray setting: add --backend ray")
         return None
@@ -201,8 +231,9 @@ def _ray_options(args: argparse.Namespace) -> RayOptions | None:
         raise ConfigError(f"--workers must be at least 1, got {args.workers}")
     if args.address is not None:
         check_reachable(args.address)
-    return RayOptions(address=args.address, cpus_per_run=cpus, gpus_per_run=gpus,
-                      local_runs=args.workers)  # fmt: skip
+    return RayOptions(
+        address=args.address, cpus_per_run=cpus, gpus_per_run=gpus, local_runs=args.workers
+    )
 
 
 def _counts(report: SweepReport) -> str:

@@ -15,11 +15,12 @@ SHOWN_REASONS = 6
 def add_parser(commands: Any) -> None:
     """Register the ``submit`` subcommand."""
     parser = commands.add_parser(
-        "submit", help="check a bundle and store it as a pending submission",
+        "submit",
+        help="check a bundle and store it as a pending submission",
         description="Check a bundle (schema, hashes, task versions, the suite's protocol and "
         "seeds, completeness, internal consistency) and store it as a pending submission. A "
         "bundle that fails any check is refused with its reasons and nothing is written.",
-    )  # fmt: skip
+    )
     parser.add_argument("bundle", metavar="BUNDLE.zip", help="a bundle from `pomdpbench export`")
     parser.add_argument("--submitter", metavar="NAME", help="who submits (default: the manifest's)")
     add_db_option(parser)
@@ -62,10 +63,13 @@ def run(args: argparse.Namespace) -> int:
     fields = {
         "bundle_sha256": checked.bundle_sha256,
         "submitter": args.submitter or manifest["submitter"],
-        "agent": manifest["agent"], "agent_version": manifest["agent_version"],
-        "suite": manifest["suite"], "tier": manifest["tier"], "complete": manifest["complete"],
+        "agent": manifest["agent"],
+        "agent_version": manifest["agent_version"],
+        "suite": manifest["suite"],
+        "tier": manifest["tier"],
+        "complete": manifest["complete"],
         "manifest": manifest,
-    }  # fmt: skip
+    }
     number = add_submission(store.engine, store.url, fields, checked.records)
     state = (
         "complete" if manifest["complete"] else f"incomplete ({len(manifest['missing'])} missing)"

@@ -14,20 +14,23 @@ from pomdpbench.errors import ConfigError, PomdpbenchError
 def add_parser(commands: Any) -> None:
     """Register the ``verify`` subcommand."""
     parser = commands.add_parser(
-        "verify", help="re-run a sample of a submission's runs and set its status",
+        "verify",
+        help="re-run a sample of a submission's runs and set its status",
         description="Re-run K randomly chosen (seeded) runs of a submission with the "
         "submitted agent and config, compare the curves within the tolerance (docs/"
         "submissions.md) and record the submission as verified or rejected with the evidence.",
-    )  # fmt: skip
+    )
     parser.add_argument("submission", type=int, metavar="SUBMISSION", help="submission id")
     parser.add_argument("--runs", type=int, default=3, metavar="K", help="runs to re-run (3)")
     parser.add_argument("--seed", type=int, default=0, metavar="S", help="seed of the choice (0)")
     parser.add_argument(
-        "--tolerance", type=float, metavar="X",
+        "--tolerance",
+        type=float,
+        metavar="X",
         help="largest deviation allowed, in units of the task's normalized range (default: "
         "0.02 per evaluation point on the submitter's platform, 0.5 on the final score "
         "elsewhere)",
-    )  # fmt: skip
+    )
     add_db_option(parser)
     parser.set_defaults(handler=run)
 
@@ -54,13 +57,30 @@ def run(args: argparse.Namespace) -> int:
     status, reasons, evidence = verify(found, args.runs, args.seed, args.tolerance)
     set_status(store.engine, store.url, args.submission, status, reasons, evidence)
     rows = [
-        [c["task"], c["seed"], c["platform"], fmt(c["final_submitted"], 3), fmt(c["final_here"], 3),
-         fmt(c["max_deviation"], 4), fmt(c["final_deviation"], 4), c["tolerance"],
-         "pass" if c["passed"] else "FAIL"]
+        [
+            c["task"],
+            c["seed"],
+            c["platform"],
+            fmt(c["final_submitted"], 3),
+            fmt(c["final_here"], 3),
+            fmt(c["max_deviation"], 4),
+            fmt(c["final_deviation"], 4),
+            c["tolerance"],
+            "pass" if c["passed"] else "FAIL",
+        ]
         for c in evidence["checks"]
-    ]  # fmt: skip
-    columns = ["task", "seed", "platform", "final submitted", "final here", "max deviation",
-               "final deviation", "tolerance", "result"]  # fmt: skip
+    ]
+    columns = [
+        "task",
+        "seed",
+        "platform",
+        "final submitted",
+        "final here",
+        "max deviation",
+        "final deviation",
+        "tolerance",
+        "result",
+    ]
     print_table(f"submission {args.submission}: {status}", columns, rows)
     for reason in reasons:
         print(f"  {reason}")

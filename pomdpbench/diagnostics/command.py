@@ -52,8 +52,13 @@ def run(args: argparse.Namespace) -> int:
     if args.steps < 1:
         raise ConfigError(f"--steps must be at least 1, got {args.steps}")
     check_probe(load_factory(get_agent_spec(args.agent)), args.agent)  # fail before training
-    request = SweepRequest(agent=args.agent, tasks=(args.task,), steps=args.steps,
-                           seeds=(args.seed,), overrides=parse_overrides(args.set))  # fmt: skip
+    request = SweepRequest(
+        agent=args.agent,
+        tasks=(args.task,),
+        steps=args.steps,
+        seeds=(args.seed,),
+        overrides=parse_overrides(args.set),
+    )
     (job,) = plan(request)
     torch.set_num_threads(job.threads)
     torch.manual_seed(args.seed)
@@ -64,7 +69,6 @@ def run(args: argparse.Namespace) -> int:
     csv_path, png_path = write_outputs(result, args.out, title)
     for (encoder_lr, other_lr), curve in result.items():
         at_20 = f"{curve[20]:.4g}" if len(curve) > 20 else "n/a"
-        print(f"LR_CE={encoder_lr:g} LR_other={other_lr:g}: step 0 {curve[0]:.4g}, "
-              f"step 20 {at_20}")  # fmt: skip
+        print(f"LR_CE={encoder_lr:g} LR_other={other_lr:g}: step 0 {curve[0]:.4g}, step 20 {at_20}")
     print(f"wrote {csv_path} and {png_path}")
     return 0

@@ -104,10 +104,16 @@ def measure_oracle(task_id: str, episodes: int, seed: int) -> dict[str, float]:
     task = get_task(task_id)
     env = make_env(task.id, **task.eval_kwargs)
     result = evaluate(
-        ScriptedOracle(ORACLES[task.id]), env, env_step=0, episodes=episodes, seed=seed,
-        eval_index=0, deterministic=True, encoder=ActionEncoder(env.action_space),
+        ScriptedOracle(ORACLES[task.id]),
+        env,
+        env_step=0,
+        episodes=episodes,
+        seed=seed,
+        eval_index=0,
+        deterministic=True,
+        encoder=ActionEncoder(env.action_space),
         privileged=True,
-    )  # fmt: skip
+    )
     env.close()
     return {"return": result.mean_return, "success": result.success_rate or 0.0}
 

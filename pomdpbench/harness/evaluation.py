@@ -76,8 +76,15 @@ def evaluate(
     successes: list[bool] = []
     has_success = True
     guard = action_guard(env.action_space, where=f" of the evaluation after {env_step} steps")
-    stepper = Stepper(agent, env, training=False, deterministic=deterministic, encoder=encoder,
-                      privileged=privileged, guard=guard)  # fmt: skip
+    stepper = Stepper(
+        agent,
+        env,
+        training=False,
+        deterministic=deterministic,
+        encoder=encoder,
+        privileged=privileged,
+        guard=guard,
+    )
     for episode in range(episodes):
         total, length, info = stepper.run_episode(eval_episode_seed(seed, eval_index, episode))
         returns.append(total)

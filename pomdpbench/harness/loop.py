@@ -147,10 +147,16 @@ def _train(
             last_checkpoint = time.perf_counter()
         if state.env_step not in known:
             result = evaluate(
-                agent, eval_env, env_step=state.env_step, episodes=job.eval_episodes,
-                seed=job.seed, eval_index=job.eval_index(state.env_step),
-                deterministic=deterministic_eval, encoder=encoder, privileged=privileged,
-            )  # fmt: skip
+                agent,
+                eval_env,
+                env_step=state.env_step,
+                episodes=job.eval_episodes,
+                seed=job.seed,
+                eval_index=job.eval_index(state.env_step),
+                deterministic=deterministic_eval,
+                encoder=encoder,
+                privileged=privileged,
+            )
             check_finite_returns(result.returns, state.env_step)
             wall = wall_before + time.perf_counter() - started
             sink(ev.Evaluated(job.run_key, result, wall, dict(stepper.metrics)))

@@ -24,11 +24,31 @@ else:  # pragma: no cover - exercised on Python 3.10 only
     import tomli as tomllib
 
 _TASK_KEYS = {
-    "id", "entry_point", "kwargs", "eval_kwargs", "max_episode_steps", "metric",
-    "observation_size", "action_space", "simulator", "simulator_package", "description",
-    "source", "references", "deviations", "privileged", "deterministic_eval", "final_fraction",
-    "score_at", "metadata", "budget", "eval_every", "eval_episodes", "short", "smoke",
-}  # fmt: skip
+    "id",
+    "entry_point",
+    "kwargs",
+    "eval_kwargs",
+    "max_episode_steps",
+    "metric",
+    "observation_size",
+    "action_space",
+    "simulator",
+    "simulator_package",
+    "description",
+    "source",
+    "references",
+    "deviations",
+    "privileged",
+    "deterministic_eval",
+    "final_fraction",
+    "score_at",
+    "metadata",
+    "budget",
+    "eval_every",
+    "eval_episodes",
+    "short",
+    "smoke",
+}
 _SUITE_KEYS = {"id", "description", "metric", "source", "notes", "seeds"}
 _TIER_KEYS = {"budget", "eval_every", "eval_episodes"}
 

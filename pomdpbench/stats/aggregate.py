@@ -118,14 +118,17 @@ def interval_estimates(
     for label, matrix in matrices.items():
         with seeded(seed, label):
             points, cis = rly.get_interval_estimates(
-                {label: matrix}, lambda s: aggregates(s, names), reps=reps,
+                {label: matrix},
+                lambda s: aggregates(s, names),
+                reps=reps,
                 confidence_interval_size=CONFIDENCE,
-            )  # fmt: skip
+            )
         out[label] = {
-            name: Interval(float(points[label][i]), float(cis[label][0, i]),
-                           float(cis[label][1, i]))
+            name: Interval(
+                float(points[label][i]), float(cis[label][0, i]), float(cis[label][1, i])
+            )
             for i, name in enumerate(names)
-        }  # fmt: skip
+        }
     return out
 
 
@@ -190,8 +193,7 @@ def probability_of_improvement(
                 reps=reps,
                 confidence_interval_size=CONFIDENCE,
             )
-        out[(x, y)] = Interval(float(points[key][0]), float(cis[key][0, 0]),
-                               float(cis[key][1, 0]))  # fmt: skip
+        out[(x, y)] = Interval(float(points[key][0]), float(cis[key][0, 0]), float(cis[key][1, 0]))
     return out
 
 

@@ -30,9 +30,19 @@ TIER_ORDER = (*TIERS, Tier.CUSTOM)
 FEW_RUNS = 3
 """Below this many runs per task an entry's interval gets a warning."""
 HEADLINE_COLUMNS = [
-    "agent", "IQM", "IQM low", "IQM high", "median", "mean", "optimality gap", "runs",
-    "tasks covered", "task versions", "agent version", "status",
-]  # fmt: skip
+    "agent",
+    "IQM",
+    "IQM low",
+    "IQM high",
+    "median",
+    "mean",
+    "optimality gap",
+    "runs",
+    "tasks covered",
+    "task versions",
+    "agent version",
+    "status",
+]
 NO_RUNS_AT_ALL = (
     "The database holds no runs yet: start one with "
     "`pomdpbench run --agent random --suite sanity --budget smoke`."
@@ -140,8 +150,9 @@ def build_board(
     # the headline needs the IQM interval only; the others are point estimates here and get
     # their intervals in the interval plot (all_intervals), from the same resampled indices
     intervals = interval_estimates(matrices, reps=reps, seed=seed, names=("IQM",))
-    points = {label: dict(zip(METRIC_NAMES, aggregates(m), strict=True))
-              for label, m in matrices.items()}  # fmt: skip
+    points = {
+        label: dict(zip(METRIC_NAMES, aggregates(m), strict=True)) for label, m in matrices.items()
+    }
     headline = headline_table(entries, intervals, points, len(scores.tasks))
     return Board(suite, tier, scores, intervals, headline, tuple(messages), reps, seed)
 

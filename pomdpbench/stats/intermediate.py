@@ -66,8 +66,11 @@ def run_scores_at(runs: pd.DataFrame, evaluations: pd.DataFrame) -> pd.DataFrame
         if run.status != RunStatus.FINISHED or not wanted or curve is None:
             continue
         column = "success_rate" if run.metric == "success" else "mean_return"
-        points = [(int(s), float(v)) for s, v in zip(curve["env_step"], curve[column], strict=True)
-                  if v is not None and not pd.isna(v)]  # fmt: skip
+        points = [
+            (int(s), float(v))
+            for s, v in zip(curve["env_step"], curve[column], strict=True)
+            if v is not None and not pd.isna(v)
+        ]
         for step in wanted:
             value = score_at(points, step, fraction)
             if value is not None:
@@ -114,14 +117,30 @@ def task_step_table(
         for step, values in per_step:
             mean, stderr = _mean_stderr(values.astype(float))
             rows.append(
-                {"kind": "here", "agent": str(label), "task": task_id, "step": step,
-                 "mean": mean, "stderr": stderr, "runs": len(values), "source": ""}
-            )  # fmt: skip
+                {
+                    "kind": "here",
+                    "agent": str(label),
+                    "task": task_id,
+                    "step": step,
+                    "mean": mean,
+                    "stderr": stderr,
+                    "runs": len(values),
+                    "source": "",
+                }
+            )
     for r in reported.itertuples(index=False):
-        rows.append({"kind": "reported", "agent": str(r.agent), "task": task_id,
-                     "step": int(r.env_steps), "mean": float(r.mean),
-                     "stderr": np.nan if r.stderr is None else float(r.stderr),
-                     "runs": r.n_seeds, "source": str(r.source)})  # fmt: skip
+        rows.append(
+            {
+                "kind": "reported",
+                "agent": str(r.agent),
+                "task": task_id,
+                "step": int(r.env_steps),
+                "mean": float(r.mean),
+                "stderr": np.nan if r.stderr is None else float(r.stderr),
+                "runs": r.n_seeds,
+                "source": str(r.source),
+            }
+        )
     table = pd.DataFrame(rows, columns=STEP_COLUMNS)
     return table.sort_values(["kind", "agent", "step"]).reset_index(drop=True)
 

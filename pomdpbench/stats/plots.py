@@ -36,16 +36,25 @@ def interval_figure(intervals: Mapping[str, Mapping[str, Interval]]) -> Any:
     labels = list(intervals)
     points = {k: np.array([intervals[k][m].point for m in METRIC_NAMES]) for k in labels}
     cis = {
-        k: np.array([[intervals[k][m].lower for m in METRIC_NAMES],
-                     [intervals[k][m].upper for m in METRIC_NAMES]])
+        k: np.array(
+            [
+                [intervals[k][m].lower for m in METRIC_NAMES],
+                [intervals[k][m].upper for m in METRIC_NAMES],
+            ]
+        )
         for k in labels
-    }  # fmt: skip
+    }
     fig, _ = plot_utils.plot_interval_estimates(
-        points, cis, metric_names=list(METRIC_NAMES), algorithms=labels,
-        xlabel="Normalized score", row_height=0.5, subfigure_width=3.6,
+        points,
+        cis,
+        metric_names=list(METRIC_NAMES),
+        algorithms=labels,
+        xlabel="Normalized score",
+        row_height=0.5,
+        subfigure_width=3.6,
         xlabel_y_coordinate=-0.9 / (len(labels) + 1) - 0.15,
         max_ticks=3,  # rliable's 4 overlap their labels in a 3.6-inch panel
-    )  # fmt: skip
+    )
     return fig
 
 
@@ -130,9 +139,12 @@ def learning_curve_figure(
             ax.axhline(row.mean, linestyle="--", linewidth=1, color="grey")
             ax.annotate(
                 f"reported {row.agent} @ {row.env_steps:,} steps",
-                (0.01, row.mean), xycoords=("axes fraction", "data"), fontsize="x-small",
-                color="dimgrey", va="bottom",
-            )  # fmt: skip
+                (0.01, row.mean),
+                xycoords=("axes fraction", "data"),
+                fontsize="x-small",
+                color="dimgrey",
+                va="bottom",
+            )
     ax.set_title(task_id)
     ax.set_xlabel("env steps")
     ax.set_ylabel("success rate" if metric == "success" else "mean return")
@@ -151,8 +163,9 @@ def stability_figure(curves: pd.DataFrame, runs: pd.DataFrame, task_id: str, cho
     fig, ax = plt.subplots(figsize=(7, 4.5))
     for label, group in curves.groupby("label", sort=True):
         metric = str(group["metric"].iloc[0])
-        line = ax.plot(group["env_step"], group["mean"],
-                       label=f"{label}: {metric} ({group['seeds'].max()})")  # fmt: skip
+        line = ax.plot(
+            group["env_step"], group["mean"], label=f"{label}: {metric} ({group['seeds'].max()})"
+        )
         color = line[0].get_color()
         ax.fill_between(group["env_step"], group["lower"], group["upper"], alpha=0.2, color=color)
         for _, run in runs[runs["label"] == label].groupby("run_id"):

@@ -31,9 +31,18 @@ from pomdpbench.stats.normalize import normalize_one
 from pomdpbench.stats.reported import here_environment, reported_for_task
 
 LONG_COLUMNS = [
-    "kind", "agent", "task", "reported_as", "step", "mean", "stderr", "runs", "normalized",
-    "normalized_stderr", "source",
-]  # fmt: skip
+    "kind",
+    "agent",
+    "task",
+    "reported_as",
+    "step",
+    "mean",
+    "stderr",
+    "runs",
+    "normalized",
+    "normalized_stderr",
+    "source",
+]
 AGGREGATE = "normalized mean"
 
 
@@ -135,8 +144,19 @@ def published_table(
         for r in matched.itertuples(index=False):
             sources.add(str(r.source))
             stderr = np.nan if r.stderr is None or pd.isna(r.stderr) else float(r.stderr)
-            rows.append(_row("reported", str(r.agent), task_id, str(r.task), step,
-                             float(r.mean), stderr, r.n_seeds, str(r.source)))  # fmt: skip
+            rows.append(
+                _row(
+                    "reported",
+                    str(r.agent),
+                    task_id,
+                    str(r.task),
+                    step,
+                    float(r.mean),
+                    stderr,
+                    r.n_seeds,
+                    str(r.source),
+                )
+            )
         if here is not None and not here.empty:
             for h in here[here["task"] == task_id].itertuples(index=False):
                 rows.append(
@@ -155,8 +175,9 @@ def published_table(
     long = pd.DataFrame(rows, columns=LONG_COLUMNS)
     covered = [t for t in tasks if t in set(long["task"])]
     title = f"{'; '.join(sorted(sources)) or 'no reported figures'} · {step_label(step)} steps"
-    return PublishedTable(suite, step, title, long, _wide(long, covered),
-                          pd.DataFrame(environments))  # fmt: skip
+    return PublishedTable(
+        suite, step, title, long, _wide(long, covered), pd.DataFrame(environments)
+    )
 
 
 def suite_published(
@@ -200,19 +221,33 @@ def _installed(task_id: str) -> list[str]:
 
 
 def _row(
-    kind: str, agent: str, task: str, reported_as: str, step: int, mean: float,
-    stderr: float, runs: object, source: str,
-) -> dict[str, object]:  # fmt: skip
+    kind: str,
+    agent: str,
+    task: str,
+    reported_as: str,
+    step: int,
+    mean: float,
+    stderr: float,
+    runs: object,
+    source: str,
+) -> dict[str, object]:
     normalized = normalize_one(task, mean)
     upper = normalize_one(task, mean + stderr) if np.isfinite(stderr) else None
     return {
-        "kind": kind, "agent": agent, "task": task, "reported_as": reported_as, "step": step,
-        "mean": mean, "stderr": stderr, "runs": runs,
+        "kind": kind,
+        "agent": agent,
+        "task": task,
+        "reported_as": reported_as,
+        "step": step,
+        "mean": mean,
+        "stderr": stderr,
+        "runs": runs,
         "normalized": np.nan if normalized is None else normalized,
-        "normalized_stderr": np.nan if upper is None or normalized is None
+        "normalized_stderr": np.nan
+        if upper is None or normalized is None
         else abs(upper - normalized),
         "source": source,
-    }  # fmt: skip
+    }
 
 
 def aggregate(long: pd.DataFrame, tasks: Sequence[str]) -> pd.DataFrame:
@@ -230,8 +265,15 @@ def aggregate(long: pd.DataFrame, tasks: Sequence[str]) -> pd.DataFrame:
         stderr = float(np.sqrt((errors**2).sum())) / len(tasks) if complete else np.nan
         if complete and errors.isna().any():
             stderr = np.nan  # one task without a published error: no error for the mean
-        out.append({"kind": kind, "agent": agent, AGGREGATE: mean, "se": stderr,
-                    "tasks": f"{int(group['task'].nunique())}/{len(tasks)}"})  # fmt: skip
+        out.append(
+            {
+                "kind": kind,
+                "agent": agent,
+                AGGREGATE: mean,
+                "se": stderr,
+                "tasks": f"{int(group['task'].nunique())}/{len(tasks)}",
+            }
+        )
     return pd.DataFrame(out, columns=["kind", "agent", AGGREGATE, "se", "tasks"])
 
 
@@ -243,10 +285,12 @@ def _wide(long: pd.DataFrame, tasks: list[str]) -> pd.DataFrame:
         "-" if pd.isna(m) else (f"{m:.3f}" if pd.isna(s) else f"{m:.3f} ± {s:.3f}")
         for m, s in zip(summary[AGGREGATE], summary["se"], strict=True)
     ]
-    cells = long.assign(cell=[_cell(m, s) for m, s in zip(long["mean"], long["stderr"],
-                                                           strict=True)])  # fmt: skip
-    per_task = cells.pivot_table(index=["kind", "agent"], columns="task", values="cell",
-                                 aggfunc="first").reindex(columns=tasks)  # fmt: skip
+    cells = long.assign(
+        cell=[_cell(m, s) for m, s in zip(long["mean"], long["stderr"], strict=True)]
+    )
+    per_task = cells.pivot_table(
+        index=["kind", "agent"], columns="task", values="cell", aggfunc="first"
+    ).reindex(columns=tasks)
     table = summary.drop(columns="se").merge(per_task.reset_index(), on=["kind", "agent"])
     order = aggregate(long, tasks)[AGGREGATE].fillna(-np.inf).to_numpy()
     table = table.iloc[np.argsort(-order, kind="stable")].reset_index(drop=True)

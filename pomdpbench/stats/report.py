@@ -52,8 +52,10 @@ def markdown_table(frame: pd.DataFrame, digits: int = 3) -> str:
             return "-" if math.isnan(value) else f"{value:,.{digits}f}"
         return str(value).replace("|", "\\|")
 
-    lines = ["| " + " | ".join(str(c) for c in frame.columns) + " |",
-             "|" + "---|" * len(frame.columns)]  # fmt: skip
+    lines = [
+        "| " + " | ".join(str(c) for c in frame.columns) + " |",
+        "|" + "---|" * len(frame.columns),
+    ]
     lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in frame.itertuples(False)]
     return "\n".join(lines) + "\n"
 
@@ -96,14 +98,19 @@ def write_report(
     labels = list(board.headline["agent"])
     per_task = per_task_table(board.scores, labels)
     reported = _reported(reported_rows, board)
-    steps = suite_step_tables(board.scores.finished, evaluations, reported_rows,
-                              board.scores.suite_tasks, labels)  # fmt: skip
+    steps = suite_step_tables(
+        board.scores.finished, evaluations, reported_rows, board.scores.suite_tasks, labels
+    )
     at_steps = pd.concat(steps.values(), ignore_index=True) if steps else pd.DataFrame()
     published = suite_published(reported_rows, suite, runs, evaluations) if suite_known else []
     long = pd.concat([t.long for t in published], ignore_index=True) if published else None
-    for name, frame in (("headline", board.headline), ("per_task", per_task),
-                        ("reported", reported), ("at_steps", at_steps),
-                        ("published", long)):  # fmt: skip
+    for name, frame in (
+        ("headline", board.headline),
+        ("per_task", per_task),
+        ("reported", reported),
+        ("at_steps", at_steps),
+        ("published", long),
+    ):
         if frame is None or (name == "at_steps" and not steps):
             continue
         path = out / f"{name}.csv"
@@ -111,8 +118,15 @@ def write_report(
         written.append(path)
     figures, not_drawn = _figures(evaluations, reported_rows, board, reps, seed, out, tasks)
     written += figures
-    text = _markdown(board, per_task, reported, steps, published,
-                     [f.relative_to(out) for f in figures], not_drawn)  # fmt: skip
+    text = _markdown(
+        board,
+        per_task,
+        reported,
+        steps,
+        published,
+        [f.relative_to(out) for f in figures],
+        not_drawn,
+    )
     if train_metrics is not None:
         shown = board.scores.finished[board.scores.finished["label"].isin(labels)]
         stability = write_stability(train_metrics, shown, out, _save, tasks, reps)

@@ -157,9 +157,14 @@ def build_suite_scores(
         )
     entries = _entries(finished, tuple(aggregated))
     return SuiteScores(
-        suite=suite, tier=tier, tasks=tuple(aggregated), suite_tasks=suite_tasks,
-        entries=entries, finished=finished, notes=tuple(n for n in notes if n),
-    )  # fmt: skip
+        suite=suite,
+        tier=tier,
+        tasks=tuple(aggregated),
+        suite_tasks=suite_tasks,
+        entries=entries,
+        finished=finished,
+        notes=tuple(n for n in notes if n),
+    )
 
 
 def _entries(finished: pd.DataFrame, tasks: tuple[str, ...]) -> dict[str, EntryScores]:
@@ -204,11 +209,17 @@ def _entry(
         run_ids = np.stack([c["run_id"].to_numpy(dtype=np.int64) for c in chosen], axis=1)
         left_out = sum(counts.values()) - n * len(tasks)
     return EntryScores(
-        label=label, agent=agent, agent_version=str(version), runs_per_task=counts,
-        missing=missing, matrix=matrix, left_out=left_out, other_configs=other_configs,
+        label=label,
+        agent=agent,
+        agent_version=str(version),
+        runs_per_task=counts,
+        missing=missing,
+        matrix=matrix,
+        left_out=left_out,
+        other_configs=other_configs,
         run_ids=run_ids,
         task_versions=tuple(sorted({int(v) for v in in_suite["task_version"]})),
-    )  # fmt: skip
+    )
 
 
 def _one_config_per_task(runs: pd.DataFrame) -> tuple[pd.DataFrame, int]:

@@ -93,8 +93,7 @@ def chosen_rows(points: pd.DataFrame, choice: str) -> pd.DataFrame:
 def run_series(points: pd.DataFrame, choice: str) -> pd.DataFrame:
     """Every run's own values of its metric for ``choice``: columns :data:`RUN_COLUMNS`."""
     rows = chosen_rows(points, choice)
-    return rows[RUN_COLUMNS].sort_values(["label", "seed", "run_id", "env_step"],
-                                         ignore_index=True)  # fmt: skip
+    return rows[RUN_COLUMNS].sort_values(["label", "seed", "run_id", "env_step"], ignore_index=True)
 
 
 def aligned_values(points: pd.DataFrame, metric: str) -> pd.DataFrame:
@@ -162,8 +161,9 @@ def stability_curves(
             finite = sample[np.isfinite(sample)]
             lower, upper = bootstrap_mean_interval(finite, reps=reps, seed=int(step))
             mean = float(finite.mean()) if len(finite) else float("nan")
-            rows.append((label, metric, int(step), mean, lower, upper, len(finite),
-                         int(bad.get(step, 0))))  # fmt: skip
+            rows.append(
+                (label, metric, int(step), mean, lower, upper, len(finite), int(bad.get(step, 0)))
+            )
     return pd.DataFrame(rows, columns=CURVE_COLUMNS)
 
 

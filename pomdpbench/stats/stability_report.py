@@ -74,8 +74,10 @@ def write_stability(
         f"no agent reports a {role} there."
         for role, found in not_drawn.items()
     ]
-    sentences += [f"stability plots of {_tasks(found, task_ids)}: {sentence}"
-                  for sentence, found in missing.items()]  # fmt: skip
+    sentences += [
+        f"stability plots of {_tasks(found, task_ids)}: {sentence}"
+        for sentence, found in missing.items()
+    ]
     table = all_curves(points, chosen, reps=reps)
     table.to_csv(out / "stability.csv", index=False)
     runs = chosen[["run_id", "task", "label", "seed"]].merge(points, on="run_id")

@@ -75,8 +75,12 @@ def create_store_engine(url: str) -> Engine:
             )
             event.listen(engine, "connect", _sqlite_pragmas)
         else:
-            engine = create_engine(url, pool_pre_ping=True, json_serializer=strict_json,
-                                   connect_args=_connect_args(url))  # fmt: skip
+            engine = create_engine(
+                url,
+                pool_pre_ping=True,
+                json_serializer=strict_json,
+                connect_args=_connect_args(url),
+            )
     except ArgumentError:
         raise StoreError(
             f"malformed database URL {url!r}: use e.g. sqlite:///pomdpbench.db or "
@@ -123,8 +127,9 @@ def open_engine(url: str, *, create: bool = True) -> Engine:
     """
     path = sqlite_path(url)
     if path is not None:
-        state = inspect_file(path, create=create, schema_version=SCHEMA_VERSION,
-                             timeout=LOCK_TIMEOUT_S)  # fmt: skip
+        state = inspect_file(
+            path, create=create, schema_version=SCHEMA_VERSION, timeout=LOCK_TIMEOUT_S
+        )
         if state.read_only:
             return create_engine(
                 "sqlite://", creator=lambda: connect_read_only(path, LOCK_TIMEOUT_S)

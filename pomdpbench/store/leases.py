@@ -72,8 +72,11 @@ def take(session: Session, run_key: str) -> tuple[bool, Owner | None]:
     now = time.time()
     lease = session.get(RunLease, run_key)
     if lease is None:
-        session.add(RunLease(run_key=run_key, owner_host=host, owner_pid=pid,
-                             acquired_at=now, heartbeat_at=now))  # fmt: skip
+        session.add(
+            RunLease(
+                run_key=run_key, owner_host=host, owner_pid=pid, acquired_at=now, heartbeat_at=now
+            )
+        )
         session.flush()  # IntegrityError if another sweep inserted it first (the caller's case)
         return True, None
     previous = _owner(lease, now)

@@ -23,11 +23,26 @@ from pomdpbench.store.models import Evaluation, Run, Submission
 from pomdpbench.store.submissions import POOLED
 
 RUN_COLUMNS = (
-    Run.id, Run.agent, Run.agent_version, Run.config_hash, Run.task, Run.task_version,
-    Run.suite, Run.tier, Run.seed, Run.status, Run.final_score, Run.auc, Run.metric,
-    Run.budget_steps, Run.env_steps, Run.eval_episodes, Run.wall_time_s,
-    Run.pomdpbench_version, Run.git_commit,
-)  # fmt: skip
+    Run.id,
+    Run.agent,
+    Run.agent_version,
+    Run.config_hash,
+    Run.task,
+    Run.task_version,
+    Run.suite,
+    Run.tier,
+    Run.seed,
+    Run.status,
+    Run.final_score,
+    Run.auc,
+    Run.metric,
+    Run.budget_steps,
+    Run.env_steps,
+    Run.eval_episodes,
+    Run.wall_time_s,
+    Run.pomdpbench_version,
+    Run.git_commit,
+)
 """The run columns of a suite table (provenance blobs come from :func:`run_provenance`)."""
 
 SUITE_PROTOCOL = Run.protocol_override.is_(None) & POOLED
@@ -87,7 +102,7 @@ def suite_evaluations(engine: Engine, suite: str, tier: str) -> pd.DataFrame:
             Evaluation.env_step,
             Evaluation.mean_return,
             Evaluation.success_rate,
-        )  # fmt: skip
+        )
         .join(Run, Run.id == Evaluation.run_id)
         .where(
             Run.suite == suite, Run.tier == tier, Run.status == RunStatus.FINISHED, SUITE_PROTOCOL
@@ -105,11 +120,12 @@ def evaluation_points(engine: Engine, run_ids: Sequence[int]) -> pd.DataFrame:
     if not run_ids:
         return pd.DataFrame([], columns=columns)
     query = (
-        select(Evaluation.run_id, Evaluation.env_step, Evaluation.mean_return,
-               Evaluation.success_rate)
+        select(
+            Evaluation.run_id, Evaluation.env_step, Evaluation.mean_return, Evaluation.success_rate
+        )
         .where(Evaluation.run_id.in_([int(r) for r in run_ids]))
         .order_by(Evaluation.run_id, Evaluation.env_step)
-    )  # fmt: skip
+    )
     with engine.connect() as connection:
         rows = connection.execute(query).all()
     return pd.DataFrame(rows, columns=columns)
@@ -142,10 +158,18 @@ def recorded_versions(engine: Engine, suite: str, tier: str, task: str, package:
 
 
 SUBMISSION_COLUMNS = (
-    Submission.id, Submission.submitter, Submission.submitted_at, Submission.agent,
-    Submission.agent_version, Submission.suite, Submission.tier, Submission.status,
-    Submission.complete, Submission.reasons, Submission.verified_at,
-)  # fmt: skip
+    Submission.id,
+    Submission.submitter,
+    Submission.submitted_at,
+    Submission.agent,
+    Submission.agent_version,
+    Submission.suite,
+    Submission.tier,
+    Submission.status,
+    Submission.complete,
+    Submission.reasons,
+    Submission.verified_at,
+)
 
 
 def submissions(engine: Engine) -> pd.DataFrame:
@@ -172,14 +196,37 @@ def submissions(engine: Engine) -> pd.DataFrame:
 def submitted_runs(engine: Engine) -> pd.DataFrame:
     """Runs that came in submissions, with who submitted them, when, and the status."""
     query = (
-        select(Submission.id, Submission.submitter, Submission.submitted_at, Submission.status,
-               Run.agent, Run.agent_version, Run.suite, Run.tier, Run.task, Run.seed,
-               Run.final_score, Run.metric)
+        select(
+            Submission.id,
+            Submission.submitter,
+            Submission.submitted_at,
+            Submission.status,
+            Run.agent,
+            Run.agent_version,
+            Run.suite,
+            Run.tier,
+            Run.task,
+            Run.seed,
+            Run.final_score,
+            Run.metric,
+        )
         .join(Submission, Submission.id == Run.submission_id)
         .order_by(Submission.id, Run.task, Run.seed)
-    )  # fmt: skip
-    columns = ["submission", "submitter", "submitted_at", "status", "agent", "agent_version",
-               "suite", "tier", "task", "seed", "final_score", "metric"]  # fmt: skip
+    )
+    columns = [
+        "submission",
+        "submitter",
+        "submitted_at",
+        "status",
+        "agent",
+        "agent_version",
+        "suite",
+        "tier",
+        "task",
+        "seed",
+        "final_score",
+        "metric",
+    ]
     with engine.connect() as connection:
         rows = connection.execute(query).all()
     return pd.DataFrame(rows, columns=columns)

@@ -28,9 +28,17 @@ if TYPE_CHECKING:
     import pandas as pd
 
 CSV_COLUMNS = (
-    "source", "suite", "task", "agent", "env_steps", "metric", "mean", "stderr", "n_seeds",
+    "source",
+    "suite",
+    "task",
+    "agent",
+    "env_steps",
+    "metric",
+    "mean",
+    "stderr",
+    "n_seeds",
     "environment",
-)  # fmt: skip
+)
 CHECKSUM_KEY = "reported_results_sha256"
 SyncState = Literal["current", "outdated", "absent"]
 
@@ -107,7 +115,7 @@ def sync_reported(engine: Engine, path: Path | None = None) -> int:
                     stderr=r["stderr"],
                     n_seeds=r["n_seeds"],
                     note=r["environment"],
-                )  # fmt: skip
+                )
                 for r in rows
             )
             session.merge(Meta(key=CHECKSUM_KEY, value=checksum))
@@ -144,10 +152,17 @@ def reported_for_suite(engine: Engine, suite: str | None = None) -> pd.DataFrame
     import pandas as pd  # here, so that creating a database needs no pandas
 
     query = select(
-        ReportedResult.source, ReportedResult.suite, ReportedResult.task, ReportedResult.agent,
-        ReportedResult.env_steps, ReportedResult.metric, ReportedResult.mean,
-        ReportedResult.stderr, ReportedResult.n_seeds, ReportedResult.note,
-    ).order_by(ReportedResult.id)  # fmt: skip
+        ReportedResult.source,
+        ReportedResult.suite,
+        ReportedResult.task,
+        ReportedResult.agent,
+        ReportedResult.env_steps,
+        ReportedResult.metric,
+        ReportedResult.mean,
+        ReportedResult.stderr,
+        ReportedResult.n_seeds,
+        ReportedResult.note,
+    ).order_by(ReportedResult.id)
     if suite is not None:
         query = query.where(ReportedResult.suite == suite)
     with engine.connect() as connection:

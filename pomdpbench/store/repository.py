@@ -118,9 +118,12 @@ class Store:
         """
         query = select(Run).where(POOLED)
         for column, value in (
-            (Run.suite, suite), (Run.agent, agent), (Run.task, task), (Run.tier, tier),
+            (Run.suite, suite),
+            (Run.agent, agent),
+            (Run.task, task),
+            (Run.tier, tier),
             (Run.status, status),
-        ):  # fmt: skip
+        ):
             if value is not None:
                 query = query.where(column == value)
         query = query.order_by(Run.suite, Run.agent, Run.task, Run.tier, Run.seed, Run.id)
@@ -146,15 +149,26 @@ class Store:
             run = session.scalar(select(Run).where(Run.run_key == job.run_key))
             if run is None:
                 run = Run(
-                    run_key=job.run_key, agent=job.agent, agent_version=job.agent_version,
-                    agent_config=job.config, config_hash=job.config_hash, task=task.id,
-                    task_version=task.version, suite=job.suite, tier=job.tier, seed=job.seed,
-                    budget_steps=job.budget, eval_every=job.eval_every,
-                    eval_episodes=job.eval_episodes, protocol_override=job.protocol_override,
+                    run_key=job.run_key,
+                    agent=job.agent,
+                    agent_version=job.agent_version,
+                    agent_config=job.config,
+                    config_hash=job.config_hash,
+                    task=task.id,
+                    task_version=task.version,
+                    suite=job.suite,
+                    tier=job.tier,
+                    seed=job.seed,
+                    budget_steps=job.budget,
+                    eval_every=job.eval_every,
+                    eval_episodes=job.eval_episodes,
+                    protocol_override=job.protocol_override,
                     metric=task.metric,
-                    protocol_version=PROTOCOL_VERSION, task_spec=task.to_json(),
-                    status=RunStatus.RUNNING, **provenance,
-                )  # fmt: skip
+                    protocol_version=PROTOCOL_VERSION,
+                    task_spec=task.to_json(),
+                    status=RunStatus.RUNNING,
+                    **provenance,
+                )
                 session.add(run)
             else:
                 for key, value in provenance.items():
@@ -271,7 +285,7 @@ def _apply(session: Session, event: ev.Event) -> None:
                     returns=list(result.returns),
                     wall_time_s=event.wall_time_s,
                     train_metrics=event.train_metrics,
-                )  # fmt: skip
+                )
             )
         run.env_steps = max(run.env_steps, result.env_step)
         run.wall_time_s = event.wall_time_s
@@ -317,11 +331,27 @@ def _apply(session: Session, event: ev.Event) -> None:
 
 def _summary(run: Run) -> RunSummary:
     return RunSummary(
-        run_id=run.id, run_key=run.run_key, agent=run.agent, agent_version=run.agent_version,
-        task=run.task, task_version=run.task_version, suite=run.suite, tier=run.tier,
-        seed=run.seed, status=run.status, env_steps=run.env_steps, budget_steps=run.budget_steps,
-        final_score=run.final_score, auc=run.auc, metric=run.metric,
-        wall_time_s=run.wall_time_s, steps_per_s=run.steps_per_s, error=run.error,
-        host=run.host, pid=run.pid, eval_every=run.eval_every, eval_episodes=run.eval_episodes,
+        run_id=run.id,
+        run_key=run.run_key,
+        agent=run.agent,
+        agent_version=run.agent_version,
+        task=run.task,
+        task_version=run.task_version,
+        suite=run.suite,
+        tier=run.tier,
+        seed=run.seed,
+        status=run.status,
+        env_steps=run.env_steps,
+        budget_steps=run.budget_steps,
+        final_score=run.final_score,
+        auc=run.auc,
+        metric=run.metric,
+        wall_time_s=run.wall_time_s,
+        steps_per_s=run.steps_per_s,
+        error=run.error,
+        host=run.host,
+        pid=run.pid,
+        eval_every=run.eval_every,
+        eval_episodes=run.eval_episodes,
         protocol_override=run.protocol_override,
-    )  # fmt: skip
+    )

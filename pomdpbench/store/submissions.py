@@ -26,17 +26,52 @@ POOLED = or_(
 """Runs that enter statistics: made here, or of a verified submission."""
 
 RUN_FIELDS = (
-    "run_key", "agent", "agent_version", "agent_config", "config_hash", "task", "task_version",
-    "suite", "tier", "seed", "budget_steps", "eval_every", "eval_episodes", "protocol_override",
-    "metric", "protocol_version", "task_spec", "status", "env_steps", "final_score", "auc",
-    "wall_time_s", "steps_per_s", "host", "device", "python_version", "packages",
-    "pomdpbench_version", "git_commit", "git_dirty", "created_at", "started_at", "finished_at",
-)  # fmt: skip
+    "run_key",
+    "agent",
+    "agent_version",
+    "agent_config",
+    "config_hash",
+    "task",
+    "task_version",
+    "suite",
+    "tier",
+    "seed",
+    "budget_steps",
+    "eval_every",
+    "eval_episodes",
+    "protocol_override",
+    "metric",
+    "protocol_version",
+    "task_spec",
+    "status",
+    "env_steps",
+    "final_score",
+    "auc",
+    "wall_time_s",
+    "steps_per_s",
+    "host",
+    "device",
+    "python_version",
+    "packages",
+    "pomdpbench_version",
+    "git_commit",
+    "git_dirty",
+    "created_at",
+    "started_at",
+    "finished_at",
+)
 """The columns a run record carries (docs/submission-schema.json, ``$defs/run``)."""
 EVALUATION_FIELDS = (
-    "env_step", "mean_return", "std_return", "success_rate", "episodes", "mean_length",
-    "returns", "wall_time_s", "train_metrics",
-)  # fmt: skip
+    "env_step",
+    "mean_return",
+    "std_return",
+    "success_rate",
+    "episodes",
+    "mean_length",
+    "returns",
+    "wall_time_s",
+    "train_metrics",
+)
 TIMES = ("created_at", "started_at", "finished_at")
 
 
@@ -83,9 +118,13 @@ def _run_row(record: dict[str, Any], run_key: str, submission_id: int | None) ->
 
 # ------------------------------------------------------------------------------------ reads
 def local_records(
-    engine: Engine, *, agent: str | None = None, suite: str | None = None,
-    tier: str | None = None, suite_protocol_only: bool = True,
-) -> list[dict[str, Any]]:  # fmt: skip
+    engine: Engine,
+    *,
+    agent: str | None = None,
+    suite: str | None = None,
+    tier: str | None = None,
+    suite_protocol_only: bool = True,
+) -> list[dict[str, Any]]:
     """Records of the runs made here (no submission) matching the filters.
 
     ``suite_protocol_only`` leaves out runs with a protocol override (a bundle holds none;
@@ -174,9 +213,13 @@ def add_submission(
 
 
 def set_status(
-    engine: Engine, url: str, submission_id: int, status: str, reasons: list[str],
+    engine: Engine,
+    url: str,
+    submission_id: int,
+    status: str,
+    reasons: list[str],
     evidence: dict[str, Any],
-) -> None:  # fmt: skip
+) -> None:
     """Record what ``pomdpbench verify`` found."""
 
     def action() -> None:

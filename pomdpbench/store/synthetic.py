@@ -46,21 +46,40 @@ def run_row(run_id: int, run: SyntheticRun) -> dict[str, Any]:
     version = int(run.task.rsplit("-v", 1)[1]) if "-v" in run.task else 0
     finished = run.status == RunStatus.FINISHED
     return {
-        "id": run_id, "run_key": f"synthetic-{run_id}", "agent": run.agent,
-        "agent_version": run.agent_version, "agent_config": {"synthetic": True},
-        "config_hash": run.config_hash, "task": run.task, "task_version": version,
-        "suite": run.suite, "tier": run.tier, "seed": run.seed, "budget_steps": run.budget,
-        "eval_every": max(1, run.budget // 10), "eval_episodes": 10, "metric": run.metric,
-        "protocol_version": 1, "task_spec": {"id": run.task}, "status": run.status,
+        "id": run_id,
+        "run_key": f"synthetic-{run_id}",
+        "agent": run.agent,
+        "agent_version": run.agent_version,
+        "agent_config": {"synthetic": True},
+        "config_hash": run.config_hash,
+        "task": run.task,
+        "task_version": version,
+        "suite": run.suite,
+        "tier": run.tier,
+        "seed": run.seed,
+        "budget_steps": run.budget,
+        "eval_every": max(1, run.budget // 10),
+        "eval_episodes": 10,
+        "metric": run.metric,
+        "protocol_version": 1,
+        "task_spec": {"id": run.task},
+        "status": run.status,
         "env_steps": run.budget if finished else run.budget // 2,
         "final_score": run.final_score if finished else None,
-        "auc": run.final_score if finished else None, "wall_time_s": 1.0,
-        "steps_per_s": float(run.budget), "host": "synthetic", "device": "cpu",
+        "auc": run.final_score if finished else None,
+        "wall_time_s": 1.0,
+        "steps_per_s": float(run.budget),
+        "host": "synthetic",
+        "device": "cpu",
         "python_version": platform.python_version(),
         "packages": {"pomdpbench": "0.1.0", "gymnasium": "1.0.0"},
-        "pomdpbench_version": "0.1.0", "git_commit": "0" * 40, "git_dirty": False,
-        "pid": None, "checkpoint_step": None, "error": None,
-    }  # fmt: skip
+        "pomdpbench_version": "0.1.0",
+        "git_commit": "0" * 40,
+        "git_dirty": False,
+        "pid": None,
+        "checkpoint_step": None,
+        "error": None,
+    }
 
 
 def evaluation_rows(run_id: int, run: SyntheticRun) -> list[dict[str, Any]]:
@@ -78,7 +97,7 @@ def evaluation_rows(run_id: int, run: SyntheticRun) -> list[dict[str, Any]]:
             "returns": [],
             "wall_time_s": 1.0,
             "train_metrics": dict(run.train_metrics[i]) if i < len(run.train_metrics) else {},
-        }  # fmt: skip
+        }
         for i, (step, value) in enumerate(run.curve)
     ]
 

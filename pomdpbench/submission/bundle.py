@@ -101,8 +101,11 @@ def write_zip(path: Path, files: Mapping[str, bytes]) -> None:
     try:
         with zipfile.ZipFile(partial, "w", compression=zipfile.ZIP_DEFLATED) as archive:
             for name in sorted(files):
-                archive.writestr(zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0)),
-                                 files[name], compress_type=zipfile.ZIP_DEFLATED)  # fmt: skip
+                archive.writestr(
+                    zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0)),
+                    files[name],
+                    compress_type=zipfile.ZIP_DEFLATED,
+                )
         os.replace(partial, path)
     except OSError as exc:
         partial.unlink(missing_ok=True)

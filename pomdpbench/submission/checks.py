@@ -147,11 +147,18 @@ def _check_run(record: dict[str, Any], name: str, manifest: dict[str, Any]) -> l
     if name != f"{RUNS_DIR}{record['run_key']}.json":
         reasons.append(f"{where}: stored as {name}, not under its run key {record['run_key']}")
     identity = JobSpec(
-        agent=record["agent"], agent_version=record["agent_version"], agent_entry_point="",
-        task=record["task"], suite=record["suite"], tier=record["tier"], seed=record["seed"],
-        budget=record["budget_steps"], eval_every=record["eval_every"],
-        eval_episodes=record["eval_episodes"], config=record["agent_config"],
-    )  # fmt: skip
+        agent=record["agent"],
+        agent_version=record["agent_version"],
+        agent_entry_point="",
+        task=record["task"],
+        suite=record["suite"],
+        tier=record["tier"],
+        seed=record["seed"],
+        budget=record["budget_steps"],
+        eval_every=record["eval_every"],
+        eval_episodes=record["eval_episodes"],
+        config=record["agent_config"],
+    )
     if identity.run_key != record["run_key"] or identity.config_hash != record["config_hash"]:
         reasons.append(
             f"{where}: its run key is not the hash of its identity (agent, config, task, tier, "
@@ -217,8 +224,10 @@ def _check_curve(record: dict[str, Any], task: TaskSpec, where: str) -> list[str
     reasons = []
     if steps != list(schedule(record["budget_steps"], record["eval_every"])):
         reasons.append(f"{where}: its evaluation steps are not the protocol's schedule")
-    if any(p["episodes"] != record["eval_episodes"] or len(p["returns"]) != p["episodes"]
-           for p in points):  # fmt: skip
+    if any(
+        p["episodes"] != record["eval_episodes"] or len(p["returns"]) != p["episodes"]
+        for p in points
+    ):
         reasons.append(f"{where}: an evaluation has not {record['eval_episodes']} episodes")
     if record["metric"] != task.metric:
         reasons.append(f"{where}: metric {record['metric']}, the task's is {task.metric}")

@@ -52,9 +52,13 @@ def default_submitter() -> str:
 
 
 def export(
-    records: list[dict[str, Any]], agent: str, suite: str, tier: str, out: Path,
+    records: list[dict[str, Any]],
+    agent: str,
+    suite: str,
+    tier: str,
+    out: Path,
     submitter: str | None = None,
-) -> Exported:  # fmt: skip
+) -> Exported:
     """Write the bundle of ``records`` (the agent's stored runs of suite and tier) to ``out``."""
     finished = [r for r in records if r["status"] == "finished"]
     if not finished:
@@ -82,14 +86,19 @@ def export(
     missing = [pair for pair in required_pairs(suite, tier) if pair not in by_pair]
     commit, _ = git_state()
     manifest = {
-        "format": FORMAT, "format_version": FORMAT_VERSION,
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
         "created_at": datetime.now(timezone.utc).isoformat(),
         "submitter": submitter or default_submitter(),
-        "pomdpbench_version": pomdpbench.__version__, "git_commit": commit,
-        "agent": agent, "agent_version": versions[0], "suite": suite, "tier": tier,
+        "pomdpbench_version": pomdpbench.__version__,
+        "git_commit": commit,
+        "agent": agent,
+        "agent_version": versions[0],
+        "suite": suite,
+        "tier": tier,
         "complete": not missing,
         "missing": [{"task": task, "seed": seed} for task, seed in missing],
-    }  # fmt: skip
+    }
     files = bundle_files(manifest, finished)
     problems = errors(json.loads(files["manifest.json"]), "manifest.json")
     if problems:  # a bug here, not the user's: say so rather than write a bundle submit refuses

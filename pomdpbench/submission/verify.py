@@ -93,24 +93,37 @@ def scale_of(task_id: str, values: Sequence[float]) -> float:
 
 
 def compare(
-    record: dict[str, Any], here: list[tuple[int, float]], final_here: float | None,
+    record: dict[str, Any],
+    here: list[tuple[int, float]],
+    final_here: float | None,
     tolerance: float | None,
-) -> RunCheck:  # fmt: skip
+) -> RunCheck:
     """Compare a re-run's curve ``(step, value)`` with the submitted record's."""
     value = "success_rate" if record["metric"] == "success" else "mean_return"
     submitted = {p["env_step"]: p[value] for p in record["evaluations"]}
     same = same_platform(record)
-    limit = tolerance if tolerance is not None else (
-        SAME_PLATFORM_TOLERANCE if same else OTHER_PLATFORM_TOLERANCE
-    )  # fmt: skip
+    limit = (
+        tolerance
+        if tolerance is not None
+        else (SAME_PLATFORM_TOLERANCE if same else OTHER_PLATFORM_TOLERANCE)
+    )
     common = dict(
-        run_key=record["run_key"], task=record["task"], seed=record["seed"],
-        platform="same" if same else "other", tolerance=limit,
-        final_submitted=record["final_score"], final_here=final_here,
-    )  # fmt: skip
+        run_key=record["run_key"],
+        task=record["task"],
+        seed=record["seed"],
+        platform="same" if same else "other",
+        tolerance=limit,
+        final_submitted=record["final_score"],
+        final_here=final_here,
+    )
     if [s for s, _ in here] != sorted(submitted):
-        return RunCheck(**common, max_deviation=None, final_deviation=None, passed=False,
-                        note="the re-run evaluated at other steps")  # fmt: skip
+        return RunCheck(
+            **common,
+            max_deviation=None,
+            final_deviation=None,
+            passed=False,
+            note="the re-run evaluated at other steps",
+        )
     scale = scale_of(record["task"], [v for v in submitted.values() if v is not None])
     deviation = max(abs(v - float(submitted[s] or 0.0)) / scale for s, v in here)
     final = None if final_here is None else abs(final_here - float(record["final_score"])) / scale
@@ -140,12 +153,22 @@ def rerun(records: Sequence[dict[str, Any]]) -> dict[str, tuple[list[tuple[int, 
                 f"the submission ran {record['agent']} version {record['agent_version']}, this "
                 f"installation has version {spec.version}: install that version to verify"
             )
-        jobs.append(JobSpec(
-            agent=spec.id, agent_version=spec.version, agent_entry_point=spec.entry_point,
-            task=record["task"], suite=record["suite"], tier=record["tier"],
-            seed=record["seed"], budget=record["budget_steps"], eval_every=record["eval_every"],
-            eval_episodes=record["eval_episodes"], config=record["agent_config"], threads=1,
-        ))  # fmt: skip
+        jobs.append(
+            JobSpec(
+                agent=spec.id,
+                agent_version=spec.version,
+                agent_entry_point=spec.entry_point,
+                task=record["task"],
+                suite=record["suite"],
+                tier=record["tier"],
+                seed=record["seed"],
+                budget=record["budget_steps"],
+                eval_every=record["eval_every"],
+                eval_episodes=record["eval_episodes"],
+                config=record["agent_config"],
+                threads=1,
+            )
+        )
     found: dict[str, tuple[list[tuple[int, float]], Any]] = {}
     with tempfile.TemporaryDirectory(prefix="pomdpbench-verify-") as scratch:
         store = Store.open(f"sqlite:///{Path(scratch) / 'verify.db'}")
@@ -174,20 +197,36 @@ def verify(
         curve, summary = results[record["run_key"]]
         if summary is None or summary.status != RunStatus.FINISHED:
             status = "missing" if summary is None else summary.status
-            checks.append(RunCheck(record["run_key"], record["task"], record["seed"], "-", 0.0,
-                                   None, None, record["final_score"], None, False,
-                                   f"the re-run did not finish ({status})"))  # fmt: skip
+            checks.append(
+                RunCheck(
+                    record["run_key"],
+                    record["task"],
+                    record["seed"],
+                    "-",
+                    0.0,
+                    None,
+                    None,
+                    record["final_score"],
+                    None,
+                    False,
+                    f"the re-run did not finish ({status})",
+                )
+            )
             continue
         checks.append(compare(record, curve, summary.final_score, tolerance))
     reasons = [f"{c.task} seed {c.seed}: {c.note or _differs(c)}" for c in checks if not c.passed]
     from pomdpbench.store.provenance import device_name, package_versions
 
     evidence = {
-        "verified_at": datetime.now(timezone.utc).isoformat(), "runs_chosen": len(chosen),
-        "runs_in_submission": len(submission["runs"]), "seed": seed,
-        "device": device_name("cpu"), "python_version": platform.python_version(),
-        "packages": package_versions(), "checks": [asdict(c) for c in checks],
-    }  # fmt: skip
+        "verified_at": datetime.now(timezone.utc).isoformat(),
+        "runs_chosen": len(chosen),
+        "runs_in_submission": len(submission["runs"]),
+        "seed": seed,
+        "device": device_name("cpu"),
+        "python_version": platform.python_version(),
+        "packages": package_versions(),
+        "checks": [asdict(c) for c in checks],
+    }
     return ("rejected" if reasons else "verified"), reasons, evidence
 
 

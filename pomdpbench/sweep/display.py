@@ -59,9 +59,12 @@ class SweepDisplay:
         how = f" (resuming at step {resume_step})" if resume_step else ""
         if self.live:
             self._tasks[job.run_key] = self.progress.add_task(
-                f"{job.task} s{job.seed}", total=job.budget, completed=resume_step or 0,
-                rate="", last="",
-            )  # fmt: skip
+                f"{job.task} s{job.seed}",
+                total=job.budget,
+                completed=resume_step or 0,
+                rate="",
+                last="",
+            )
             if how:
                 self.note(f"resume {job.label}{how}")
         else:

@@ -54,8 +54,10 @@ def resolve_protocol(
     """
     if request.steps is not None and request.tier is not None:
         raise ConfigError("give either --budget TIER or --steps N, not both")
-    for flag, value in (("--eval-every", request.eval_every),
-                        ("--eval-episodes", request.eval_episodes)):  # fmt: skip
+    for flag, value in (
+        ("--eval-every", request.eval_every),
+        ("--eval-episodes", request.eval_episodes),
+    ):
         if value is not None and value < 1:
             raise ConfigError(
                 f"{flag} must be a positive number, got {value}: leave it out to use the "
@@ -121,12 +123,23 @@ def plan(request: SweepRequest) -> list[JobSpec]:
         agent_config(factory, config, spec.id)  # fail now, not in a worker
         for seed in _seeds(task, tier, request):
             job = JobSpec(
-                agent=spec.id, agent_version=spec.version, agent_entry_point=spec.entry_point,
-                task=task.id, suite=task.suite, tier=tier, seed=seed, budget=protocol.budget,
-                eval_every=protocol.eval_every, eval_episodes=protocol.eval_episodes,
-                config=config, config_dir=config_dir, device=request.device, threads=threads,
-                checkpoint_every_s=request.checkpoint_every_s, protocol_override=override,
-            )  # fmt: skip
+                agent=spec.id,
+                agent_version=spec.version,
+                agent_entry_point=spec.entry_point,
+                task=task.id,
+                suite=task.suite,
+                tier=tier,
+                seed=seed,
+                budget=protocol.budget,
+                eval_every=protocol.eval_every,
+                eval_episodes=protocol.eval_episodes,
+                config=config,
+                config_dir=config_dir,
+                device=request.device,
+                threads=threads,
+                checkpoint_every_s=request.checkpoint_every_s,
+                protocol_override=override,
+            )
             jobs.append(_with_checkpoint_dir(job, request.checkpoint_root))
     return jobs
 

@@ -120,8 +120,12 @@ def run_sweep_on_ray(
 ) -> SweepReport:
     """Run every job as a Ray task (inside :func:`ray_session`); Ctrl-C as in local sweeps."""
     # absolute: a task's working directory is its worker's, not this process's
-    jobs = [replace(job, checkpoint_dir=str(Path(job.checkpoint_dir).absolute()))
-            if job.checkpoint_dir else job for job in jobs]  # fmt: skip
+    jobs = [
+        replace(job, checkpoint_dir=str(Path(job.checkpoint_dir).absolute()))
+        if job.checkpoint_dir
+        else job
+        for job in jobs
+    ]
     report = SweepReport()
     markers: list[Path] = []
     try:
@@ -162,9 +166,11 @@ class _Driver:
         self.mailbox = Queue(actor_options={"num_cpus": 0, "scheduling_strategy": here})
         self.task = ray.remote(run_remote_job)
         self.request = {
-            "num_cpus": options.cpus_per_run, "num_gpus": options.gpus_per_run,
-            "max_retries": options.max_retries, "retry_exceptions": False,
-        }  # fmt: skip
+            "num_cpus": options.cpus_per_run,
+            "num_gpus": options.gpus_per_run,
+            "max_retries": options.max_retries,
+            "retry_exceptions": False,
+        }
         self.origin = Origin(
             version=pomdpbench.__version__,
             package_file=os.path.realpath(pomdpbench.__file__),
@@ -202,10 +208,12 @@ class _Driver:
             have = node.get("Resources", {})
             fits = [
                 int(have.get(name, 0.0) // need + 1e-9)
-                for name, need in (("CPU", self.options.cpus_per_run),
-                                   ("GPU", self.options.gpus_per_run))
+                for name, need in (
+                    ("CPU", self.options.cpus_per_run),
+                    ("GPU", self.options.gpus_per_run),
+                )
                 if need > 0
-            ]  # fmt: skip
+            ]
             total += min(fits) if fits else len(self.order)
         return total
 

@@ -101,8 +101,9 @@ def ray_session(options: RayOptions) -> Iterator[None]:
                 if size is None or not options.gpus_per_run
                 else math.ceil(size * options.gpus_per_run)
             )
-            ray.init(address="local", num_cpus=cpus, num_gpus=gpus, include_dashboard=False,
-                     **quiet)  # fmt: skip
+            ray.init(
+                address="local", num_cpus=cpus, num_gpus=gpus, include_dashboard=False, **quiet
+            )
         else:
             ray.init(address=options.address, **quiet)
     except (ConnectionError, RuntimeError, ValueError) as exc:

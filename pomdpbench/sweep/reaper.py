@@ -94,9 +94,12 @@ class Reaper:
         if not self.enabled:
             return
         self._process = subprocess.Popen(
-            [sys.executable, "-c", _WATCHDOG], stdin=subprocess.PIPE, start_new_session=True,
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )  # fmt: skip
+            [sys.executable, "-c", _WATCHDOG],
+            stdin=subprocess.PIPE,
+            start_new_session=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         self._pipe = self._process.stdin
         self.exclude.add(self._process.pid)
         self.send()

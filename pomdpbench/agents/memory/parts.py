@@ -117,10 +117,20 @@ class MemoryPart(nn.Module):
         """Write transition ``t`` with what the last act saw and the internal states it made."""
         state, next_state = self._memo
         buffer.add(
-            t.obs, t.action, t.reward, t.next_obs, t.terminated, t.terminated or t.truncated,
-            t.episode_start, prev_action=prev_action, prev_reward=prev_reward, priv=t.privileged,
-            next_priv=t.next_privileged, state=state, next_state=next_state,
-        )  # fmt: skip
+            t.obs,
+            t.action,
+            t.reward,
+            t.next_obs,
+            t.terminated,
+            t.terminated or t.truncated,
+            t.episode_start,
+            prev_action=prev_action,
+            prev_reward=prev_reward,
+            priv=t.privileged,
+            next_priv=t.next_privileged,
+            state=state,
+            next_state=next_state,
+        )
 
     # --------------------------------------------------------------- training
     def batch(self, buffer: SequenceReplay, batch_size: int) -> MemoryBatch:
@@ -160,10 +170,14 @@ class MemoryPart(nn.Module):
         **extra: Any,
     ) -> MemoryBatch:
         return MemoryBatch(
-            x=x, next_x=next_x, critic_source=critic_source,
-            action=self._rows(buffer, "action", rows), reward=self._rows(buffer, "reward", rows),
-            done=self._rows(buffer, "done", rows), **extra,
-        )  # fmt: skip
+            x=x,
+            next_x=next_x,
+            critic_source=critic_source,
+            action=self._rows(buffer, "action", rows),
+            reward=self._rows(buffer, "reward", rows),
+            done=self._rows(buffer, "done", rows),
+            **extra,
+        )
 
 
 class MLPMemory(MemoryPart):

@@ -129,10 +129,16 @@ class RSMemory(MemoryPart):
         s, next_s = self._privileged(buffer, rows) or (obs, next_obs)
         critic = (torch.cat([s, z, prev], -1), torch.cat([next_s, z_next, action], -1))
         return self._finish(
-            buffer, rows, torch.cat([z_mean, obs], -1), torch.cat([next_z_mean, next_obs], -1),
-            critic, z_mean=z_mean, next_z_mean=next_z_mean, z_taken=z_next,
+            buffer,
+            rows,
+            torch.cat([z_mean, obs], -1),
+            torch.cat([next_z_mean, next_obs], -1),
+            critic,
+            z_mean=z_mean,
+            next_z_mean=next_z_mean,
+            z_taken=z_next,
             steps=buffer.step_of(rows),
-        )  # fmt: skip
+        )
 
 
 class SegmentCritic(nn.Module):
@@ -157,8 +163,15 @@ class GRUSeqMemory(MemoryPart):
 
     name = "gru-seq"
 
-    def __init__(self, ctx: PartContext, length: int, hidden: int, obs_embedding: int,
-                 action_embedding: int, reward_embedding: int) -> None:  # fmt: skip
+    def __init__(
+        self,
+        ctx: PartContext,
+        length: int,
+        hidden: int,
+        obs_embedding: int,
+        action_embedding: int,
+        reward_embedding: int,
+    ) -> None:
         super().__init__(ctx)
         self.length, self.state_size = length, 0
         sizes = (
@@ -181,8 +194,12 @@ class GRUSeqMemory(MemoryPart):
         """One actor-GRU step over (obs, previous action, previous reward)."""
         obs = self._tensor(inp.obs).unsqueeze(0)
         reward = self._tensor(np.array([inp.prev_reward]))
-        self._hidden = self.gru.step(obs, self._tensor(inp.prev_action).unsqueeze(0),
-                                     self._tensor(state).unsqueeze(0), reward)  # fmt: skip
+        self._hidden = self.gru.step(
+            obs,
+            self._tensor(inp.prev_action).unsqueeze(0),
+            self._tensor(state).unsqueeze(0),
+            reward,
+        )
         return torch.cat([self._hidden, obs], -1), None
 
     def advance(self, state: Any, z: np.ndarray | None) -> np.ndarray:
@@ -224,7 +241,10 @@ class GRUSeqMemory(MemoryPart):
         x, next_x = feats[:, :-1][valid], feats[:, 1:][valid].detach()
         flat = seq.rows[seq.mask > 0]
         return MemoryBatch(
-            x=x, next_x=next_x, critic_source=(obs, prev, rew, valid),
-            action=self._rows(buffer, "action", flat), reward=self._rows(buffer, "reward", flat),
+            x=x,
+            next_x=next_x,
+            critic_source=(obs, prev, rew, valid),
+            action=self._rows(buffer, "action", flat),
+            reward=self._rows(buffer, "reward", flat),
             done=self._rows(buffer, "done", flat),
-        )  # fmt: skip
+        )

@@ -30,9 +30,20 @@ import numpy as np
 import torch
 
 _FIELDS = (
-    "obs", "next_obs", "action", "prev_action", "reward", "prev_reward", "done", "ended",
-    "first", "priv", "next_priv", "state", "next_state",
-)  # fmt: skip
+    "obs",
+    "next_obs",
+    "action",
+    "prev_action",
+    "reward",
+    "prev_reward",
+    "done",
+    "ended",
+    "first",
+    "priv",
+    "next_priv",
+    "state",
+    "next_state",
+)
 
 
 class Sequences(NamedTuple):

@@ -136,10 +136,13 @@ class PPO:
         ]
         critic = [p for n, p in self.model.named_parameters() if n.startswith(("critic", "value"))]
         self.optimizer = adam(
-            [{"params": [*actor, self.log_std], "lr": cfg.actor_lr},
-             {"params": critic, "lr": cfg.critic_lr}],
-            lr=cfg.actor_lr, eps=cfg.adam_eps,
-        )  # fmt: skip
+            [
+                {"params": [*actor, self.log_std], "lr": cfg.actor_lr},
+                {"params": critic, "lr": cfg.critic_lr},
+            ],
+            lr=cfg.actor_lr,
+            eps=cfg.adam_eps,
+        )
         self.rollout = Rollout(
             cfg.rollout_steps, obs_size, enc_size, stored_size, self.model.state_size
         )
@@ -157,11 +160,19 @@ class PPO:
         if self.memory in ("mlp", "window"):
             return WindowModel(obs_size, head_size, self.length, cfg.hidden_sizes, cfg.activation)
         if self.memory == "rs":
-            return RSModel(obs_size, enc_size, head_size, cfg.gru_size, cfg.embedding_size,
-                           cfg.hidden_sizes, cfg.activation)  # fmt: skip
+            return RSModel(
+                obs_size,
+                enc_size,
+                head_size,
+                cfg.gru_size,
+                cfg.embedding_size,
+                cfg.hidden_sizes,
+                cfg.activation,
+            )
         if self.memory == "bptt":
-            return BPTTModel(obs_size, enc_size, head_size, cfg.gru_size, cfg.embedding_size,
-                             self.length)  # fmt: skip
+            return BPTTModel(
+                obs_size, enc_size, head_size, cfg.gru_size, cfg.embedding_size, self.length
+            )
         return GRUModel(obs_size, head_size, cfg.gru_size, cfg.hidden_sizes, cfg.sequence_length)
 
     # ------------------------------------------------------------------ acting
@@ -201,8 +212,13 @@ class PPO:
         if acted.z_mean is not None:  # rs: z' ~ N(mean, std), unclipped (S2PG PPO-RS)
             next_state = self._sample(acted.z_mean[0], z_log_std, deterministic).cpu().numpy()
         if not deterministic:
-            self._pending = {"prev_action": inp.prev_action, "raw": raw.cpu().numpy(),
-                             "state": state, "acted": acted, "next_state": next_state}  # fmt: skip
+            self._pending = {
+                "prev_action": inp.prev_action,
+                "raw": raw.cpu().numpy(),
+                "state": state,
+                "acted": acted,
+                "next_state": next_state,
+            }
         return action, next_state
 
     def _sample(
@@ -237,18 +253,24 @@ class PPO:
             self.prefix = raw.reshape(self.length, -1)[1:].copy()
             self.prefix_valid = min(valid, self.length - 1)
         self.rollout.add(
-            obs=transition.obs, next_obs=transition.next_obs, prev_action=pending["prev_action"],
-            action=pending["raw"], action_enc=self._encode(transition.action),
-            reward=transition.reward, terminated=transition.terminated,
+            obs=transition.obs,
+            next_obs=transition.next_obs,
+            prev_action=pending["prev_action"],
+            action=pending["raw"],
+            action_enc=self._encode(transition.action),
+            reward=transition.reward,
+            terminated=transition.terminated,
             ended=transition.terminated or transition.truncated,
-            episode_start=transition.episode_start, state_in=pending["acted"].state_in,
+            episode_start=transition.episode_start,
+            state_in=pending["acted"].state_in,
             state_next=pending["next_state"] if self.model.state_size else np.zeros(0),
-        )  # fmt: skip
+        )
         self.steps += 1
 
     # ---------------------------------------------------------------- learning
-    def _log_prob(self, head: torch.Tensor, z_mean: torch.Tensor | None, action: torch.Tensor,
-                  z: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:  # fmt: skip
+    def _log_prob(
+        self, head: torch.Tensor, z_mean: torch.Tensor | None, action: torch.Tensor, z: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         """Log-probability and entropy of the stored sample; rs adds the z' part (one Gaussian)."""
         log_std = self._log_std()
         if self.discrete:
@@ -272,12 +294,16 @@ class PPO:
             return torch.as_tensor(x[:n], device=dev)
 
         return Batch(
-            obs=t(self.normalize(r.obs[:n])), next_obs=t(self.normalize(r.next_obs[:n])),
-            prev_action=t(r.prev_action), action_enc=t(r.action_enc),
-            episode_start=r.episode_start[:n].copy(), state_in=t(r.state_in),
-            state_next=t(r.state_next), prefix_valid=self.prefix_valid,
+            obs=t(self.normalize(r.obs[:n])),
+            next_obs=t(self.normalize(r.next_obs[:n])),
+            prev_action=t(r.prev_action),
+            action_enc=t(r.action_enc),
+            episode_start=r.episode_start[:n].copy(),
+            state_in=t(r.state_in),
+            state_next=t(r.state_next),
+            prefix_valid=self.prefix_valid,
             prefix=torch.as_tensor(self.normalize(self.prefix), device=dev),
-        )  # fmt: skip
+        )
 
     @torch.no_grad()
     def targets(self, prep: Any) -> Targets:
@@ -300,9 +326,14 @@ class PPO:
             old_log_prob[ev.rows], values[ev.rows] = lp, ev.value
         next_values = self.model.next_values(prep)
         adv_np, ret_np = gae(
-            values.cpu().numpy(), next_values.cpu().numpy(), r.reward[:n],
-            r.terminated[:n].astype(np.float32), r.cut_before(), cfg.gamma, cfg.gae_lambda,
-        )  # fmt: skip
+            values.cpu().numpy(),
+            next_values.cpu().numpy(),
+            r.reward[:n],
+            r.terminated[:n].astype(np.float32),
+            r.cut_before(),
+            cfg.gamma,
+            cfg.gae_lambda,
+        )
         advantages = torch.as_tensor(adv_np, device=self.device)
         if cfg.normalize_advantage:
             advantages = (advantages - advantages.mean()) / (advantages.std() + 1e-8)
@@ -331,9 +362,15 @@ class PPO:
                     ev.head, ev.z_mean, tg.action[rows], tg.state_next[rows]
                 )
                 policy_loss, value_loss, info = clipped_losses(
-                    log_prob, tg.old_log_prob[rows], tg.advantages[rows], ev.value,
-                    tg.values[rows], tg.returns[rows], cfg.clip_eps, cfg.clip_value_loss,
-                )  # fmt: skip
+                    log_prob,
+                    tg.old_log_prob[rows],
+                    tg.advantages[rows],
+                    ev.value,
+                    tg.values[rows],
+                    tg.returns[rows],
+                    cfg.clip_eps,
+                    cfg.clip_value_loss,
+                )
                 loss = policy_loss + cfg.vf_coef * value_loss - cfg.ent_coef * entropy.mean()
                 self.optimizer.zero_grad(set_to_none=True)
                 loss.backward()

@@ -257,8 +257,14 @@ class BPTTModel(nn.Module):
         """Training units: one sequence per step."""
         return len(prep["last"])
 
-    def _read(self, gru: EmbeddedGRU, obs: torch.Tensor, prev: torch.Tensor, h0: torch.Tensor,
-              last: torch.Tensor) -> torch.Tensor:  # fmt: skip
+    def _read(
+        self,
+        gru: EmbeddedGRU,
+        obs: torch.Tensor,
+        prev: torch.Tensor,
+        h0: torch.Tensor,
+        last: torch.Tensor,
+    ) -> torch.Tensor:
         out = gru.unroll(obs, prev, h0)
         return out[torch.arange(len(last), device=out.device), last]
 

@@ -21,9 +21,18 @@ from pathlib import Path
 import numpy as np
 
 _FIELDS = (
-    "obs", "next_obs", "prev_action", "action", "action_enc", "reward", "terminated", "ended",
-    "episode_start", "state_in", "state_next",
-)  # fmt: skip
+    "obs",
+    "next_obs",
+    "prev_action",
+    "action",
+    "action_enc",
+    "reward",
+    "terminated",
+    "ended",
+    "episode_start",
+    "state_in",
+    "state_next",
+)
 
 
 class Rollout:

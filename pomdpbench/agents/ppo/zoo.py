@@ -15,8 +15,13 @@ def _agent(agent_id: str, memory: str, length: int, **defaults: Any) -> type[PPO
     doc = f"``{agent_id}``: PPO with the ``{memory}`` memory" + (
         f" (L = {length})." if length > 1 else "."
     )
-    attributes = {"agent_id": agent_id, "memory": memory, "length": length,
-                  "defaults": defaults, "__doc__": doc}  # fmt: skip
+    attributes = {
+        "agent_id": agent_id,
+        "memory": memory,
+        "length": length,
+        "defaults": defaults,
+        "__doc__": doc,
+    }
     return type(agent_id.replace("-", "_").upper(), (PPO,), attributes)
 
 
@@ -32,8 +37,22 @@ PPORS = _agent("ppo-rs", "rs", 1, std_0=0.5, actor_lr=5e-5, critic_lr=5e-5)
 # eps 1e-5, 4 epochs, 4 minibatches of 16 processes x 128 steps, clip 0.2 (values too),
 # value loss 0.5 * 0.5 * MSE, entropy 0.01, gradient norm 0.5, GRU and tanh MLPs of 64.
 PPOGRU = _agent(
-    "ppo-gru", "gru", 1, rollout_steps=2048, epochs=4, minibatch_size=512, actor_lr=2.5e-4,
-    critic_lr=2.5e-4, adam_eps=1e-5, clip_value_loss=True, vf_coef=0.25, ent_coef=0.01,
-    max_grad_norm=0.5, std_0=1.0, hidden_sizes=(64, 64), activation="tanh", gru_size=64,
+    "ppo-gru",
+    "gru",
+    1,
+    rollout_steps=2048,
+    epochs=4,
+    minibatch_size=512,
+    actor_lr=2.5e-4,
+    critic_lr=2.5e-4,
+    adam_eps=1e-5,
+    clip_value_loss=True,
+    vf_coef=0.25,
+    ent_coef=0.01,
+    max_grad_norm=0.5,
+    std_0=1.0,
+    hidden_sizes=(64, 64),
+    activation="tanh",
+    gru_size=64,
     sequence_length=128,
-)  # fmt: skip
+)

@@ -140,9 +140,14 @@ class Resel:
         if self.discrete:
             action = self._one_hot[int(action)]
         self.buffer.add(
-            transition.obs, action, transition.reward, transition.next_obs,
-            transition.terminated, transition.truncated, transition.episode_start,
-        )  # fmt: skip
+            transition.obs,
+            action,
+            transition.reward,
+            transition.next_obs,
+            transition.terminated,
+            transition.truncated,
+            transition.episode_start,
+        )
         self.steps += 1
         ended = transition.terminated or transition.truncated
         if self.warming_up and ended and self.steps >= self.cfg.learning_starts:
@@ -285,8 +290,9 @@ class Resel:
             group["lr"] = encoder_lr if group["name"] == ENCODER_GROUP else other_lr
         batch = self.sample()
         out = _flat(self.actor(batch.tokens, batch.layout))[batch.step]
-        self._policy_step(batch.tokens, batch, out, _flat(batch.tokens.obs)[batch.step],
-                          self._alpha())  # fmt: skip
+        self._policy_step(
+            batch.tokens, batch, out, _flat(batch.tokens.obs)[batch.step], self._alpha()
+        )
 
     # ------------------------------------------------------------ persistence
     _STATEFUL = ("actor", "critic", "critic_target", "actor_opt", "critic_opt", "alpha_opt")

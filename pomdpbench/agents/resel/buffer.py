@@ -90,9 +90,15 @@ class TrajectoryBuffer:
         return len(self.trajectories)
 
     def add(
-        self, obs: np.ndarray, action: np.ndarray, reward: float, next_obs: np.ndarray,
-        terminated: bool, truncated: bool, episode_start: bool,
-    ) -> None:  # fmt: skip
+        self,
+        obs: np.ndarray,
+        action: np.ndarray,
+        reward: float,
+        next_obs: np.ndarray,
+        terminated: bool,
+        truncated: bool,
+        episode_start: bool,
+    ) -> None:
         """Append one transition; an episode start closes a trajectory left open (truncation)."""
         if episode_start and self._open:
             self._close(terminated=False)
@@ -128,8 +134,9 @@ class TrajectoryBuffer:
         self, min_transitions: int, packs: bool, gap: int, device: torch.device
     ) -> TrajectoryBatch:
         """A stacked batch of whole trajectories as tensors on ``device``."""
-        return self.stack([self.trajectories[i] for i in self.sample_indices(min_transitions)],
-                          packs, gap, device)  # fmt: skip
+        return self.stack(
+            [self.trajectories[i] for i in self.sample_indices(min_transitions)], packs, gap, device
+        )
 
     def stack(
         self, trajectories: list[Trajectory], packs: bool, gap: int, device: torch.device
@@ -190,7 +197,7 @@ class TrajectoryBuffer:
             open_obs=_concat([s[0][None] for s in self._open], (0, self.obs_size)),
             open_action=_concat(
                 [np.reshape(s[1], (1, -1)) for s in self._open], (0, self.action_size)
-            ),  # fmt: skip
+            ),
             open_reward=np.array([s[2] for s in self._open], dtype=np.float32),
             open_next_obs=_concat([s[3][None] for s in self._open], (0, self.obs_size)),
             rng=np.frombuffer(json.dumps(self.rng.bit_generator.state).encode(), dtype=np.uint8),
@@ -203,10 +210,14 @@ class TrajectoryBuffer:
             obs_at = act_at = 0
             for length, terminated in zip(data["lengths"], data["terminated"], strict=True):
                 n = int(length)
-                self.trajectories.append(Trajectory(
-                    data["obs"][obs_at : obs_at + n + 1], data["action"][act_at : act_at + n],
-                    data["reward"][act_at : act_at + n], bool(terminated),
-                ))  # fmt: skip
+                self.trajectories.append(
+                    Trajectory(
+                        data["obs"][obs_at : obs_at + n + 1],
+                        data["action"][act_at : act_at + n],
+                        data["reward"][act_at : act_at + n],
+                        bool(terminated),
+                    )
+                )
                 obs_at, act_at = obs_at + n + 1, act_at + n
             self.transitions = act_at
             self._open = [
@@ -217,7 +228,7 @@ class TrajectoryBuffer:
                     data["open_reward"],
                     data["open_next_obs"],
                     strict=True,
-                )  # fmt: skip
+                )
             ]
             self.rng.bit_generator.state = json.loads(bytes(data["rng"]).decode())
 

@@ -65,9 +65,13 @@ def _locomotion_trial(
 ) -> MetaTrialEnv:
     """A MuJoCo trial: two episodes of 200 steps per task."""
     return MetaTrialEnv(
-        mdp, tasks, episodes_per_task=LOCOMOTION_EPISODES, horizon=LOCOMOTION_HORIZON,
-        stale_observation=stale_observation, render_mode=render_mode,
-    )  # fmt: skip
+        mdp,
+        tasks,
+        episodes_per_task=LOCOMOTION_EPISODES,
+        horizon=LOCOMOTION_HORIZON,
+        stale_observation=stale_observation,
+        render_mode=render_mode,
+    )
 
 
 def ant_dir(
@@ -101,6 +105,9 @@ def wind(split: str = "train", render_mode: str | None = None) -> MetaTrialEnv:
     """Wind: reach and hold the goal against a hidden wind of the split."""
     tasks = split_tasks(wind_tasks(WIND_TASKS), WIND_TRAIN, split)
     return MetaTrialEnv(
-        WindMDP(), tasks, episodes_per_task=WIND_EPISODES, horizon=WIND_HORIZON,
+        WindMDP(),
+        tasks,
+        episodes_per_task=WIND_EPISODES,
+        horizon=WIND_HORIZON,
         render_mode=render_mode,
-    )  # fmt: skip
+    )

@@ -29,9 +29,11 @@ def wind_tasks(count: int = 60) -> np.ndarray:
     """The original's winds: ``count`` rows of (x, y) drawn from U[-0.08, 0.08] with seed 1337."""
     rng = np.random.RandomState(WIND_SEED)
     return np.array(
-        [[rng.uniform(-WIND_LIMIT, WIND_LIMIT), rng.uniform(-WIND_LIMIT, WIND_LIMIT)]
-         for _ in range(count)]
-    )  # fmt: skip
+        [
+            [rng.uniform(-WIND_LIMIT, WIND_LIMIT), rng.uniform(-WIND_LIMIT, WIND_LIMIT)]
+            for _ in range(count)
+        ]
+    )
 
 
 class WindMDP:

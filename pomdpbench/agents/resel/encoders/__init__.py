@@ -11,18 +11,29 @@ CoreKind = Literal["mamba", "gru", "transformer", "mlp"]
 
 
 def build_core(
-    kind: CoreKind, width: int, *, mamba_state: int = 64, mamba_conv: int = 8,
-    mamba_expand: int = 2, mamba_blocks: int = 1, mamba_feedforward: bool = True,
-    transformer_heads: int = 8, transformer_layers: int = 4,
-) -> Core:  # fmt: skip
+    kind: CoreKind,
+    width: int,
+    *,
+    mamba_state: int = 64,
+    mamba_conv: int = 8,
+    mamba_expand: int = 2,
+    mamba_blocks: int = 1,
+    mamba_feedforward: bool = True,
+    transformer_heads: int = 8,
+    transformer_layers: int = 4,
+) -> Core:
     """The core of ``kind`` mapping ``width`` features to ``width`` features per token."""
     if kind == "mamba":
         from pomdpbench.agents.resel.encoders.mamba import MambaCore
 
         return MambaCore(
-            width, d_state=mamba_state, d_conv=mamba_conv, expand=mamba_expand,
-            blocks=mamba_blocks, feedforward=mamba_feedforward,
-        )  # fmt: skip
+            width,
+            d_state=mamba_state,
+            d_conv=mamba_conv,
+            expand=mamba_expand,
+            blocks=mamba_blocks,
+            feedforward=mamba_feedforward,
+        )
     if kind == "gru":
         from pomdpbench.agents.resel.encoders.gru import GRUCore
 

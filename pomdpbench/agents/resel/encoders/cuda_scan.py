@@ -63,9 +63,16 @@ def cuda_selective_scan(
 
 
 def flushed_scan(
-    u: Tensor, dt: Tensor, A: Tensor, B: Tensor, C: Tensor, D: Tensor, z: Tensor, layout: Layout,
+    u: Tensor,
+    dt: Tensor,
+    A: Tensor,
+    B: Tensor,
+    C: Tensor,
+    D: Tensor,
+    z: Tensor,
+    layout: Layout,
     kernel: Kernel,
-) -> Tensor | None:  # fmt: skip
+) -> Tensor | None:
     """Run a reset-less ``kernel`` with resets emulated by flushing the state on padding."""
     reset, valid = layout
     if bool((reset[:, 1:] & valid[:, :-1]).any()):

@@ -170,9 +170,14 @@ class MambaCore(Core):
     """``blocks`` Mamba blocks (residual, pre-RMSNorm) and a feed-forward or normalized head."""
 
     def __init__(
-        self, width: int, d_state: int = 64, d_conv: int = 8, expand: int = 2, blocks: int = 1,
+        self,
+        width: int,
+        d_state: int = 64,
+        d_conv: int = 8,
+        expand: int = 2,
+        blocks: int = 1,
         feedforward: bool = True,
-    ) -> None:  # fmt: skip
+    ) -> None:
         super().__init__()
         eps = 1e-8  # BlockList.norm_epsilon in the RESeL code
         self.norms = nn.ModuleList(RMSNorm(width, eps) for _ in range(blocks))

@@ -234,9 +234,16 @@ class _SelectiveScan(torch.autograd.Function):
 
     @staticmethod
     def forward(
-        ctx: Any, u: Tensor, dt: Tensor, A: Tensor, B: Tensor, C: Tensor, D: Tensor, z: Tensor,
+        ctx: Any,
+        u: Tensor,
+        dt: Tensor,
+        A: Tensor,
+        B: Tensor,
+        C: Tensor,
+        D: Tensor,
+        z: Tensor,
         keep: Tensor,
-    ) -> Tensor:  # fmt: skip
+    ) -> Tensor:
         starts: list[Tensor] = []
         y = _Chunks(u, F.softplus(dt), A, B, C, keep).outputs(starts)
         ctx.save_for_backward(u, dt, A, B, C, D, z, keep, y, *starts)

@@ -194,6 +194,10 @@ class _ChunkedScan(torch.autograd.Function):
         grad_delta = grad_delta_a.addcmul_(grad_du, u.transpose(0, 1))
         grad_u = grad_du.mul_(scan.delta)
         return (
-            grad_u.transpose(0, 1), grad_delta.transpose(0, 1), grad_A,
-            grad_B.transpose(0, 1), grad_C.transpose(0, 1), None,
-        )  # fmt: skip
+            grad_u.transpose(0, 1),
+            grad_delta.transpose(0, 1),
+            grad_A,
+            grad_B.transpose(0, 1),
+            grad_C.transpose(0, 1),
+            None,
+        )
