@@ -290,16 +290,16 @@ def test_an_interrupted_sb3_run_resumes_to_its_budget(tmp_path: Path) -> None:
 
 
 def test_without_the_extra_the_error_names_the_install(monkeypatch: pytest.MonkeyPatch) -> None:
-    from pomdpbench.adapters import sb3
+    from pomdpbench.adapters import sb3, sb3_library
 
-    original = sb3.importlib.import_module
+    original = sb3_library.importlib.import_module
 
     def missing(name: str, *args: Any) -> Any:
         if name in ("stable_baselines3", "sb3_contrib"):
             raise ImportError(name)
         return original(name, *args)
 
-    monkeypatch.setattr(sb3.importlib, "import_module", missing)
+    monkeypatch.setattr(sb3_library.importlib, "import_module", missing)
     with pytest.raises(
         ConfigError,
         match=r"needs stable-baselines3: install the extra: pip install 'pomdpbench\[sb3\]'",

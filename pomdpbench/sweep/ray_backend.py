@@ -38,6 +38,7 @@ from pomdpbench.errors import ConfigError
 from pomdpbench.harness import events as ev
 from pomdpbench.harness.checkpoint import latest_checkpoint
 from pomdpbench.harness.job import JobSpec
+from pomdpbench.record.vocabulary import RunStatus
 from pomdpbench.store.repository import Store
 from pomdpbench.sweep.display import SweepDisplay
 from pomdpbench.sweep.local import Heartbeat, SweepReport, conclude, prepare, record_event
@@ -107,7 +108,7 @@ def run_remote_job(job: JobSpec, mailbox: Any, origin: Origin) -> None:
     run_dir = Path(job.checkpoint_dir) if job.checkpoint_dir else None
     refusal = origin.refusal(run_dir)
     if refusal is not None:
-        sink(ev.Stopped(job.run_key, "failed", 0, 0.0, refusal))
+        sink(ev.Stopped(job.run_key, RunStatus.FAILED, 0, 0.0, refusal))
         return
     if run_dir is not None:
         job = replace(job, resume=latest_checkpoint(run_dir) is not None)
