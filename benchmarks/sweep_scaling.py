@@ -15,7 +15,9 @@ them. Every run uses one torch thread (``JobSpec.threads``, which ``run_job`` ap
 ``torch.set_num_threads`` in the process that trains; Ray also sets ``OMP_NUM_THREADS=1`` for a
 one-CPU task), so two workers on two cores do not compete for each other's core. Goals on a
 2-core machine: >= 1.8 for 2 local workers, >= 1.7 for Ray on 2 CPUs (start-up of worker
-processes, importing torch, is part of both and is what keeps them under 2).
+processes, importing torch, is part of both and is what keeps them under 2). The script also
+prints what two processes of pure one-thread torch work get done here relative to one (the
+machine's own ceiling), measured in the same invocation.
 
 Needs the ``ray`` extra: ``pip install -e .[ray]``.
 
@@ -75,6 +77,35 @@ def measure(
         return sum(summary.env_steps for summary in report.finished) / wall
 
 
+def _matmuls(count: int) -> None:
+    """A fixed one-thread torch workload, the shape of a small learner's update."""
+    import torch
+
+    torch.set_num_threads(1)
+    a, b = torch.randn(256, 256), torch.randn(256, 256)
+    for _ in range(count):
+        (a @ b).relu_()
+
+
+def machine_ceiling(count: int = 3000) -> float:
+    """What two processes get done on this machine relative to one, on pure one-thread work.
+
+    A two-vCPU virtual machine rarely doubles (shared caches, memory bandwidth, a host that
+    hands out hyperthreads), so this is the ratio the sweep ratios are bounded by here.
+    """
+    import multiprocessing
+
+    context = multiprocessing.get_context("spawn")
+    rates = []
+    for processes in (1, 2):
+        with context.Pool(processes) as pool:
+            pool.map(_matmuls, [10] * processes)  # start-up and imports, not timed
+            started = time.perf_counter()
+            pool.map(_matmuls, [count] * (2 * processes))
+            rates.append(2 * processes * count / (time.perf_counter() - started))
+    return rates[1] / rates[0]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seeds", type=int, default=4, help="runs in the sweep")
@@ -82,6 +113,8 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=1, help="rounds; each keeps its best")
     args = parser.parse_args()
 
+    ceiling = machine_ceiling()  # first: before any sweep has started worker processes
+    print(f"machine: 2 processes / 1 on one-thread torch work: {ceiling:.2f}")
     threads = {job.threads for job in jobs_in(Path(tempfile.gettempdir()), 1, args.steps)}
     print(f"sac-mlp on {TASK}, {args.seeds} runs, torch threads per run: {sorted(threads)}")
     options = RayOptions(cpus_per_run=1.0, local_runs=2)
