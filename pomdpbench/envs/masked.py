@@ -56,7 +56,8 @@ class MaskedObservation(gymnasium.Wrapper[np.ndarray, Any, np.ndarray, Any]):
             self.action_space = spaces.Box(-1.0, 1.0, shape=base_action.shape, dtype=np.float32)
 
     def _observe(self, obs: np.ndarray) -> np.ndarray:
-        return np.asarray(obs, dtype=np.float32)[self.kept]
+        # Index, then convert: only the kept entries are cast (Humanoid keeps 45 of 376).
+        return np.asarray(obs)[self.kept].astype(np.float32)
 
     def reset(
         self, *, seed: int | None = None, options: dict[str, Any] | None = None
