@@ -155,9 +155,9 @@ def ours(
         known_eval_steps=(0,),
         device=device,
     )
+    seed_everything(0)  # before the networks are built, so their initial weights repeat
     run = build_run(job)
     state = HarnessState()
-    seed_everything(0)
 
     def advance(steps: int) -> None:
         if not steps:

@@ -60,6 +60,8 @@ class EnsembleLinear(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Apply member e to ``x[e]``; an input of shape (B, in) is shared by all members."""
+        if self.out_size == 1:
+            return scalar_heads(x, self.weight, self.bias)
         if x.dim() == 2:
             x = x.unsqueeze(0).expand(self.ensemble, -1, -1)
         return torch.baddbmm(self.bias, x, self.weight)
@@ -71,6 +73,20 @@ class EnsembleLinear(nn.Module):
     def extra_repr(self) -> str:
         """Shape summary shown by ``print(module)``."""
         return f"ensemble={self.ensemble}, in={self.in_size}, out={self.out_size}"
+
+
+def scalar_heads(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
+    """E one-output linear layers (a critic's value heads) as a product and a sum.
+
+    MKL's batched matrix product is slow on this degenerate shape: a batch of matrix-vector
+    products and, in the backward pass, of outer products, each several times a plain ``mm``.
+    Measured, forward and backward of the (2, 256, 256) -> (2, 256, 1) heads of SAC's twin
+    critic on one core: ``baddbmm`` 504 us, a loop of per-member ``addmm`` 178 us, this 136 us;
+    RESeL's eight heads on 2000 tokens: 16.8, 7.6 and 9.1 ms.
+    """
+    if x.dim() == 2:
+        x = x.unsqueeze(0)
+    return (x * weight.transpose(1, 2)).sum(-1, keepdim=True) + bias
 
 
 def ensemble_mlp(

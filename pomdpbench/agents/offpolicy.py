@@ -195,6 +195,25 @@ class OffPolicyAgent:
         self.buffer.load(directory / "buffer.npz")
 
 
+def descend_together(steps: list[tuple[torch.Tensor, torch.optim.Optimizer]]) -> None:
+    """One optimizer step per loss, the gradients of all losses from one backward pass.
+
+    For losses that share no parameters (the actor's loss and the temperatures' losses, which
+    read the entropy detached), each optimizer's parameters get from the sum exactly the
+    gradient of their own loss, bit for bit, so this is a backward and a step per loss with
+    the autograd engine started once. Measured on one core, a SAC update at batch 4 (where the
+    overhead shows): median 3.28 -> 3.20 ms.
+    """
+    for _, optimizer in steps:
+        optimizer.zero_grad(set_to_none=True)
+    total = steps[0][0]
+    for loss, _ in steps[1:]:
+        total = total + loss
+    total.backward()
+    for _, optimizer in steps:
+        optimizer.step()
+
+
 class Scalar(nn.Module):
     """A learned scalar (a log-temperature) as a module, so it saves like the networks."""
 

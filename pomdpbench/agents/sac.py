@@ -30,7 +30,7 @@ from pomdpbench.agents.config import at_least, fraction, positive
 from pomdpbench.agents.memory.factory import MemoryName
 from pomdpbench.agents.memory.tanh_gaussian import sample_tanh_gaussian, squash_log_std
 from pomdpbench.agents.nets import adam, ensemble_mlp, mlp
-from pomdpbench.agents.offpolicy import OffPolicyAgent, Scalar
+from pomdpbench.agents.offpolicy import OffPolicyAgent, Scalar, descend_together
 
 
 @dataclass(frozen=True)
@@ -202,24 +202,20 @@ class SAC(OffPolicyAgent):
             alpha_z = self.log_alpha_z.value.detach().exp()
             actor_loss = actor_loss + (alpha_z * log_prob_z).mean()
         self.critic.requires_grad_(True)
-        self.actor_opt.zero_grad(set_to_none=True)
-        actor_loss.backward()
-        self.actor_opt.step()
+        steps = [(actor_loss, self.actor_opt)]
         if cfg.autotune_alpha:
             alpha_loss = self.log_alpha.value * (entropy.detach() - self.target_entropy)
-            self.alpha_opt.zero_grad(set_to_none=True)
-            alpha_loss.backward()
-            self.alpha_opt.step()
+            steps.append((alpha_loss, self.alpha_opt))
         if z is not None and log_prob_z is not None:
             entropy_z = -log_prob_z.detach().mean()
             alpha_z_loss = self.log_alpha_z.value * (entropy_z - self.target_entropy_z)
-            self.alpha_z_opt.zero_grad(set_to_none=True)
-            alpha_z_loss.backward()
-            self.alpha_z_opt.step()
+            steps.append((alpha_z_loss, self.alpha_z_opt))
+            metrics.update(alpha_z=alpha_z, entropy_z=entropy_z)
+        descend_together(steps)
+        if z is not None:
             assert mb.steps is not None
             fresh = z.detach().cpu().numpy()
             self.buffer.refresh_next_state(mb.steps, fresh, cfg.new_state_update_tau)
-            metrics.update(alpha_z=alpha_z, entropy_z=entropy_z)
 
         self._soft_update_targets()
         metrics.update(actor_loss=actor_loss.detach(), entropy=entropy.detach())
