@@ -104,6 +104,7 @@ def test_read_commands_write_nothing_and_say_when_the_figures_are_old(
     assert "older copy of the reported figures" in report.out
     assert "pomdpbench reported --sync" in report.out
     assert cli("results", "--db", url, "--json").status == 0
+    assert cli("submissions", "--db", url).status == 0
     listed = cli("reported", "--suite", "mdp", "--db", url, "--json")
     assert listed.status == 0 and json.loads(listed.out.split("\n", 1)[1]) == []
     from pomdpbench.cli import leaderboard_cmd
