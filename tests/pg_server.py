@@ -2,10 +2,12 @@
 
 ``initdb`` into a fresh temporary folder, ``pg_ctl start`` on a free port of 127.0.0.1 (its unix
 socket in that folder, trust authentication for one superuser), and ``pg_ctl stop`` when the
-test session ends, whether the tests passed or not. PostgreSQL refuses to run as root, so under
-root (CI, containers) the server runs as Debian's ``postgres`` user. Without the server
-binaries (Debian's ``postgresql`` package; ``.ci/run`` installs it) or the driver the tests
-that need a server are skipped, saying which is missing.
+test session ends, whether the tests passed or not. A watchdog process (``pg_watchdog.py``)
+stops the server and deletes its folder when the test process dies without cleaning up
+(``kill -9``): the daemonized server would otherwise outlive it. PostgreSQL refuses to run as
+root, so under root (CI, containers) the server runs as Debian's ``postgres`` user. Without
+the server binaries (Debian's ``postgresql`` package; ``.ci/run`` installs it) or the driver
+the tests that need a server are skipped, saying which is missing.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import pwd
 import shutil
 import socket
 import subprocess
+import sys
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -26,8 +29,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from pg_watchdog import stop_server
 
 SUPERUSER = "pomdpbench"
+WATCHDOG = Path(__file__).resolve().parent / "pg_watchdog.py"
 _names = itertools.count()
 
 
@@ -76,6 +81,7 @@ class PostgresServer:
     folder: Path
     port: int
     account: dict[str, Any]
+    watchdog: subprocess.Popen[bytes] | None = None
 
     def url(self, database: str, driver: str = "psycopg") -> str:
         """The SQLAlchemy URL of ``database`` on this server."""
@@ -98,16 +104,11 @@ class PostgresServer:
 
     def stop(self) -> None:
         """Stop the server (immediately: the data is thrown away) and delete its folder."""
-        data = self.folder / "data"
-        if (data / "postmaster.pid").exists():
-            subprocess.run(
-                [str(self.bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "-w", "stop"],
-                capture_output=True,
-                check=False,
-                cwd=self.folder,
-                **self.account,
-            )
-        shutil.rmtree(self.folder, ignore_errors=True)
+        if self.watchdog is not None:  # this process cleans up: the watchdog is not needed
+            self.watchdog.kill()
+            self.watchdog.wait()
+            self.watchdog = None
+        stop_server(self.folder, str(self.bindir / "pg_ctl"), self.account)
 
 
 def _run(command: list[str], account: dict[str, Any], cwd: Path) -> None:
@@ -124,8 +125,27 @@ def _run(command: list[str], account: dict[str, Any], cwd: Path) -> None:
         raise RuntimeError(f"{' '.join(command[:2])} failed: {done.stderr.strip()[-800:]}")
 
 
-def start_server() -> PostgresServer:
-    """initdb and start a server; skips the test when binaries or driver are missing."""
+def _start_watchdog(bindir: Path, folder: Path, account: dict[str, Any]) -> subprocess.Popen[bytes]:
+    """A process that stops the server in ``folder`` once this process has died (pg_watchdog.py)."""
+    ids = [str(account["user"]), str(account["group"])] if account else []
+    return subprocess.Popen(
+        [
+            sys.executable,
+            str(WATCHDOG),
+            str(os.getpid()),
+            str(folder),
+            str(bindir / "pg_ctl"),
+            *ids,
+        ],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,  # a kill of this process group leaves it running to clean up
+    )
+
+
+def require_server() -> tuple[Path, dict[str, Any]]:
+    """The server's bindir and account; skips the test when binaries or driver are missing."""
     pytest.importorskip("psycopg", reason="psycopg is not installed: pip install -e '.[postgres]'")
     bindir = find_bindir()
     if bindir is None:
@@ -134,13 +154,19 @@ def start_server() -> PostgresServer:
             "/usr/lib/postgresql/*/bin or on PATH: apt-get install postgresql "
             "(.ci/run installs it)"
         )
-    account = _server_account()
+    return bindir, _server_account()
+
+
+def start_server() -> PostgresServer:
+    """initdb and start a server; skips the test when binaries or driver are missing."""
+    bindir, account = require_server()
     folder = Path(tempfile.mkdtemp(prefix="pomdpbench-pg-"))
     if account:
         os.chown(folder, account["user"], account["group"])
     data = folder / "data"
     server = PostgresServer(bindir, folder, 0, account)
     try:
+        server.watchdog = _start_watchdog(bindir, folder, account)
         _run(
             [
                 str(bindir / "initdb"),

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import streamlit as st
+from report_helpers import report_args
 from streamlit.testing.v1 import AppTest
 
 from pomdpbench.paths import leaderboard_dir
@@ -202,7 +203,7 @@ def test_report_and_reported_print_the_same_numbers(cli: Any, tmp_path: Path) ->
     assert listed.status == 0 and expected in listed.out
     assert "resel · smoke" in listed.out  # (rich folds the rest of the label)
     out = tmp_path / "report"
-    result = cli("report", "--suite", "classic", "--out", str(out), "--db", url, "--reps", "20")
+    result = cli(*report_args(url, out, 20, suite="classic", tier=None))
     assert result.status == 0, result.err
     text = (out / "report.md").read_text()
     assert "## Published leaderboards" in text and "### RESeL paper, Table 4 · 1.5M steps" in text

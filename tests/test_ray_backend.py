@@ -24,35 +24,31 @@ from ray_cluster import RayCluster, alive, descendants, free_port, ray_cluster
 
 from pomdpbench.sweep.ray_backend import Origin
 
-RANDOM_JOBS = (
-    "run",
-    "--agent",
-    "random",
-    "--task",
-    "Pendulum-V-v0",
-    "--seeds",
-    "0",
-    "1",
-    "--steps",
-    "20000",
-    "--eval-episodes",
-    "2",
-)
-SAC_JOBS = (
-    "run",
-    "--agent",
-    "sac-mlp",
-    "--task",
-    "Pendulum-V-v0",
-    "--seeds",
-    "0",
-    "--steps",
-    "1500",
-    "--eval-every",
-    "500",
-    "--eval-episodes",
-    "1",
-)
+
+def pendulum_jobs(agent: str, seeds: str, steps: int, *extra: str) -> tuple[str, ...]:
+    """``run --agent AGENT --task Pendulum-V-v0 --seeds SEEDS... --steps STEPS EXTRA...``."""
+    return (
+        "run",
+        "--agent",
+        agent,
+        "--task",
+        "Pendulum-V-v0",
+        "--seeds",
+        *seeds.split(),
+        "--steps",
+        str(steps),
+        *extra,
+    )
+
+
+def checkpointed(every: int) -> tuple[str, ...]:
+    """An evaluation (and the checkpoint it takes) every ``every`` steps, one episode each."""
+    return ("--eval-every", str(every), "--eval-episodes", "1", "--checkpoint-every", "0")
+
+
+RANDOM_JOBS = pendulum_jobs("random", "0 1", 20000, "--eval-episodes", "2")
+SAC_JOBS = pendulum_jobs("sac-mlp", "0", 1500, "--eval-every", "500", "--eval-episodes", "1")
+PRIVATE_RAY = ("--backend", "ray", "--workers", "1")  # pomdpbench starts its own Ray instance
 
 
 # ------------------------------------------------------------------------------- fast: input
@@ -125,6 +121,20 @@ def sweep(
     )
 
 
+def start_driver(
+    args: tuple[str, ...], cwd: Path, env: dict[str, str], **streams: Any
+) -> subprocess.Popen[str]:
+    """A ``pomdpbench`` sweep in the background (to be killed or interrupted mid-run)."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "pomdpbench", *args], cwd=cwd, env=env, text=True, **streams
+    )
+
+
+def private_env() -> dict[str, str]:
+    """This environment without a results database or a Ray address to inherit."""
+    return {k: v for k, v in os.environ.items() if k not in ("POMDPBENCH_DB", "RAY_ADDRESS")}
+
+
 def stored(db: Path) -> dict[tuple[str, str, int], dict[str, Any]]:
     """Every run of a results database with its status and evaluation curve."""
     with sqlite3.connect(db) as connection:
@@ -174,37 +184,10 @@ def test_killing_the_ray_worker_of_a_run_loses_and_duplicates_nothing(
     cluster: RayCluster, tmp_path: Path
 ) -> None:
     steps, every = 100_000, 10_000
-    args = (
-        "run",
-        "--agent",
-        "random",
-        "--task",
-        "Pendulum-V-v0",
-        "--seeds",
-        "0",
-        "1",
-        "--steps",
-        str(steps),
-        "--eval-every",
-        str(every),
-        "--eval-episodes",
-        "1",
-        "--checkpoint-every",
-        "0",
-        "--backend",
-        "ray",
-        "--address",
-        cluster.address,
-    )
+    on_cluster = ("--backend", "ray", "--address", cluster.address)
+    args = pendulum_jobs("random", "0 1", steps, *checkpointed(every), *on_cluster)
     env = {k: v for k, v in cluster.env.items() if k != "POMDPBENCH_DB"}
-    driver = subprocess.Popen(
-        [sys.executable, "-m", "pomdpbench", *args],
-        cwd=tmp_path,
-        env=env,
-        text=True,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    )
+    driver = start_driver(args, tmp_path, env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
         db, key, deadline = tmp_path / "pomdpbench.db", None, time.monotonic() + 300
         while key is None and time.monotonic() < deadline:
@@ -237,36 +220,16 @@ def test_killing_the_ray_worker_of_a_run_loses_and_duplicates_nothing(
 
 @pytest.mark.slow
 def test_a_private_ray_instance_ends_with_its_sweep_even_on_kill_9(tmp_path: Path) -> None:
-    args = (
-        "run",
-        "--agent",
-        "random",
-        "--task",
-        "Pendulum-V-v0",
-        "--seeds",
-        "0",
-        "--steps",
-        "4000",
-        "--eval-every",
-        "1000",
-        "--eval-episodes",
-        "1",
-        "--backend",
-        "ray",
-        "--workers",
-        "1",
-    )
-    env = {k: v for k, v in os.environ.items() if k not in ("POMDPBENCH_DB", "RAY_ADDRESS")}
+    args = pendulum_jobs("random", "0", 4000, "--eval-every", "1000", "--eval-episodes", "1")
     for kill in (False, True):
         cwd = tmp_path / f"kill-{kill}"
         cwd.mkdir()
-        driver = subprocess.Popen(
-            [sys.executable, "-m", "pomdpbench", *args],
-            cwd=cwd,
-            env=env,
+        driver = start_driver(
+            (*args, *PRIVATE_RAY),
+            cwd,
+            private_env(),
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
-            text=True,
             start_new_session=True,
         )
         seen: set[int] = set()
@@ -304,35 +267,14 @@ def test_a_private_ray_instance_ends_with_its_sweep_even_on_kill_9(tmp_path: Pat
 @pytest.mark.slow
 def test_ctrl_c_on_ray_checkpoints_and_the_same_command_resumes(tmp_path: Path) -> None:
     steps, every = 200_000, 20_000
-    args = (
-        "run",
-        "--agent",
-        "random",
-        "--task",
-        "Pendulum-V-v0",
-        "--seeds",
-        "0",
-        "--steps",
-        str(steps),
-        "--eval-every",
-        str(every),
-        "--eval-episodes",
-        "1",
-        "--checkpoint-every",
-        "0",
-        "--backend",
-        "ray",
-        "--workers",
-        "1",
-    )
-    env = {k: v for k, v in os.environ.items() if k not in ("POMDPBENCH_DB", "RAY_ADDRESS")}
-    driver = subprocess.Popen(
-        [sys.executable, "-m", "pomdpbench", *args],
-        cwd=tmp_path,
-        env=env,
+    args = pendulum_jobs("random", "0", steps, *checkpointed(every), *PRIVATE_RAY)
+    env = private_env()
+    driver = start_driver(
+        args,
+        tmp_path,
+        env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
-        text=True,
         start_new_session=True,
     )
     try:

@@ -8,6 +8,7 @@ from typing import Any
 
 import pandas as pd
 import pytest
+from report_helpers import report_args
 from stats_fixtures import SUITE, build_fixture_db
 
 from pomdpbench.cli import leaderboard_cmd
@@ -22,19 +23,7 @@ PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 def test_report_writes_tables_and_plots(cli: Any, tmp_path: Path) -> None:
     url, engine = build_fixture_db(tmp_path / "fixture.db")
     out = tmp_path / "report"
-    result = cli(
-        "report",
-        "--suite",
-        SUITE,
-        "--tier",
-        "smoke",
-        "--out",
-        str(out),
-        "--db",
-        url,
-        "--reps",
-        "200",
-    )
+    result = cli(*report_args(url, out, 200, suite=SUITE))
     assert result.status == 0, result.err
     assert "partial lacks StatsProbeC-v0" in result.out
     headline = pd.read_csv(out / "headline.csv").set_index("agent")
@@ -54,33 +43,19 @@ def test_report_writes_tables_and_plots(cli: Any, tmp_path: Path) -> None:
 def test_report_says_why_there_is_nothing(cli: Any, tmp_path: Path) -> None:
     empty = f"sqlite:///{tmp_path / 'empty.db'}"
     open_engine(empty)
-    result = cli("report", "--suite", "sanity", "--out", str(tmp_path / "r"), "--db", empty)
+    result = cli(*report_args(empty, tmp_path / "r", None, suite="sanity", tier=None))
     assert result.status == 1 and "holds no runs yet" in result.out
     url, _ = build_fixture_db(tmp_path / "fixture.db")
-    result = cli("report", "--suite", "sanity", "--out", str(tmp_path / "r"), "--db", url)
+    result = cli(*report_args(url, tmp_path / "r", None, suite="sanity", tier=None))
     assert result.status == 1 and "No runs of suite sanity" in result.out
-    result = cli("report", "--suite", "sanityy", "--out", str(tmp_path / "r"), "--db", url)
+    result = cli(*report_args(url, tmp_path / "r", None, suite="sanityy", tier=None))
     assert result.status == 2 and "did you mean 'sanity'" in result.err
     missing = f"sqlite:///{tmp_path / 'absent.db'}"
-    result = cli("report", "--suite", SUITE, "--out", str(tmp_path / "r"), "--db", missing)
+    result = cli(*report_args(missing, tmp_path / "r", None, suite=SUITE, tier=None))
     assert result.status == 2 and result.err.startswith("error: no results database")
-    result = cli(
-        "report", "--suite", SUITE, "--out", str(tmp_path / "r"), "--db", url, "--reps", "0"
-    )
+    result = cli(*report_args(url, tmp_path / "r", 0, suite=SUITE, tier=None))
     assert result.status == 2 and "--reps must be at least 1" in result.err
-    result = cli(
-        "report",
-        "--suite",
-        SUITE,
-        "--tier",
-        "smoke",
-        "--out",
-        str(tmp_path / "r"),
-        "--db",
-        url,
-        "--agents",
-        "strongg",
-    )
+    result = cli(*report_args(url, tmp_path / "r", None, "--agents", "strongg", suite=SUITE))
     assert result.status == 2 and "did you mean 'strong'?" in result.err
 
 

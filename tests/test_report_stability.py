@@ -8,6 +8,7 @@ from typing import Any
 
 import pandas as pd
 import pytest
+from report_helpers import report_args
 from stats_fixtures import SUITE, TASKS
 
 from pomdpbench.stats.scores import build_suite_scores
@@ -64,19 +65,7 @@ def test_report_writes_the_stability_plots_and_numbers(
     cli: Any, store: str, tmp_path: Path
 ) -> None:
     out = tmp_path / "report"
-    result = cli(
-        "report",
-        "--suite",
-        SUITE,
-        "--tier",
-        "smoke",
-        "--out",
-        str(out),
-        "--db",
-        store,
-        "--reps",
-        "200",
-    )
+    result = cli(*report_args(store, out, 200, suite=SUITE))
     assert result.status == 0, result.err
     for task in TASKS[:2]:
         for role in ("gradient_norm", "value_loss"):
@@ -111,23 +100,7 @@ def test_report_writes_the_stability_plots_and_numbers(
 
 def test_the_agents_option_limits_the_stability_plots(cli: Any, store: str, tmp_path: Path) -> None:
     out = tmp_path / "report"
-    result = cli(
-        "report",
-        "--suite",
-        SUITE,
-        "--tier",
-        "smoke",
-        "--out",
-        str(out),
-        "--db",
-        store,
-        "--reps",
-        "50",
-        "--agents",
-        "ppo",
-        "--tasks",
-        TASKS[0],
-    )
+    result = cli(*report_args(store, out, 50, "--agents", "ppo", "--tasks", TASKS[0], suite=SUITE))
     assert result.status == 0, result.err
     assert set(pd.read_csv(out / "stability.csv")["label"]) == {"ppo"}
     assert set(pd.read_csv(out / "stability_runs.csv")["task"]) == {TASKS[0]}
@@ -141,19 +114,7 @@ def test_a_report_without_any_training_metrics_says_so(cli: Any, tmp_path: Path)
         [SyntheticRun("random", TASKS[0], SUITE, s, 1.0, curve=[(0, 0.0)]) for s in range(2)],
     )
     out = tmp_path / "report"
-    result = cli(
-        "report",
-        "--suite",
-        SUITE,
-        "--tier",
-        "smoke",
-        "--out",
-        str(out),
-        "--db",
-        url,
-        "--reps",
-        "50",
-    )
+    result = cli(*report_args(url, out, 50, suite=SUITE))
     assert result.status == 0, result.err
     assert not (out / "stability").exists()
     text = (out / "report.md").read_text()
@@ -181,19 +142,7 @@ def test_real_runs_report_their_gradient_norms_and_value_losses(cli: Any, tmp_pa
     ppo = ("--set", "rollout_steps=120", "--set", "minibatch_size=40")
     assert cli("run", "--agent", "ppo-mlp", *common, *ppo).status == 0
     out = tmp_path / "report"
-    result = cli(
-        "report",
-        "--suite",
-        "diagnostic",
-        "--tier",
-        "custom",
-        "--out",
-        str(out),
-        "--db",
-        url,
-        "--reps",
-        "100",
-    )
+    result = cli(*report_args(url, out, 100, suite="diagnostic", tier="custom"))
     assert result.status == 0, result.err
     for role in ("gradient_norm", "value_loss"):
         assert (out / "stability" / task / f"{role}.png").read_bytes()[:8] == PNG_MAGIC

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+from report_helpers import report_args
 from stats_fixtures import SUITE, build_fixture_db
 
 
@@ -13,20 +14,7 @@ def test_report_over_a_task_subset(cli: Any, tmp_path: Path) -> None:
     url, _ = build_fixture_db(tmp_path / "fixture.db")
     out = tmp_path / "r"
     result = cli(
-        "report",
-        "--suite",
-        SUITE,
-        "--tier",
-        "smoke",
-        "--out",
-        str(out),
-        "--db",
-        url,
-        "--reps",
-        "50",
-        "--tasks",
-        "StatsProbeA-v0",
-        "StatsProbeB-v0",
+        *report_args(url, out, 50, "--tasks", "StatsProbeA-v0", "StatsProbeB-v0", suite=SUITE)
     )
     assert result.status == 0, result.err
     headline = pd.read_csv(out / "headline.csv").set_index("agent")
@@ -42,21 +30,7 @@ def test_report_over_a_task_subset(cli: Any, tmp_path: Path) -> None:
 def test_every_plot_not_drawn_gets_a_sentence(cli: Any, tmp_path: Path) -> None:
     url, _ = build_fixture_db(tmp_path / "fixture.db")
     out = tmp_path / "r"
-    result = cli(
-        "report",
-        "--suite",
-        SUITE,
-        "--tier",
-        "smoke",
-        "--out",
-        str(out),
-        "--db",
-        url,
-        "--reps",
-        "50",
-        "--agents",
-        "partial",
-    )
+    result = cli(*report_args(url, out, 50, "--agents", "partial", suite=SUITE))
     assert result.status == 0, result.err
     for name in ("intervals", "profiles", "improvement", "sample_efficiency"):
         assert not (out / f"{name}.png").exists()
@@ -71,18 +45,6 @@ def test_every_plot_not_drawn_gets_a_sentence(cli: Any, tmp_path: Path) -> None:
 
 def test_a_task_outside_the_suite_is_a_one_line_error(cli: Any, tmp_path: Path) -> None:
     url, _ = build_fixture_db(tmp_path / "fixture.db")
-    result = cli(
-        "report",
-        "--suite",
-        SUITE,
-        "--tier",
-        "smoke",
-        "--out",
-        str(tmp_path / "r"),
-        "--db",
-        url,
-        "--tasks",
-        "StatsProbeA-v1",
-    )
+    result = cli(*report_args(url, tmp_path / "r", None, "--tasks", "StatsProbeA-v1", suite=SUITE))
     assert result.status == 2 and "StatsProbeA-v0" in result.err
     assert len(result.err.strip().splitlines()) == 1

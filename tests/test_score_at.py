@@ -15,6 +15,7 @@ from typing import Any
 
 import pandas as pd
 import pytest
+from report_helpers import report_args
 
 from pomdpbench.stats.intermediate import (
     run_scores_at,
@@ -131,19 +132,7 @@ def test_results_lists_the_scores_at_each_step(cli: Any, mdp_db: str) -> None:
 
 def test_report_writes_the_steps_table(cli: Any, mdp_db: str, tmp_path: Path) -> None:
     out = tmp_path / "report"
-    result = cli(
-        "report",
-        "--suite",
-        "mdp",
-        "--tier",
-        "full",
-        "--out",
-        str(out),
-        "--db",
-        mdp_db,
-        "--reps",
-        "20",
-    )
+    result = cli(*report_args(mdp_db, out, 20, suite="mdp", tier="full"))
     assert result.status == 0, result.err
     at_steps = pd.read_csv(out / "at_steps.csv")
     here = at_steps[(at_steps["kind"] == "here") & (at_steps["task"] == TASK)]

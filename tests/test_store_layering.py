@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 import streamlit as st
 from conftest import REPO
+from report_helpers import report_args
 from stats_fixtures import SUITE, build_fixture_db
 from streamlit.testing.v1 import AppTest
 
@@ -98,23 +99,12 @@ def test_read_commands_write_nothing_and_say_when_the_figures_are_old(
         )
         connection.execute("DELETE FROM reported_results WHERE suite = 'mdp'")
     before = sha256(tmp_path / "fixture.db")
-    report = cli(
-        "report",
-        "--suite",
-        SUITE,
-        "--tier",
-        "smoke",
-        "--out",
-        str(tmp_path / "r"),
-        "--db",
-        url,
-        "--reps",
-        "20",
-    )
+    report = cli(*report_args(url, tmp_path / "r", 20, suite=SUITE))
     assert report.status == 0, report.err
     assert "older copy of the reported figures" in report.out
     assert "pomdpbench reported --sync" in report.out
     assert cli("results", "--db", url, "--json").status == 0
+    assert cli("submissions", "--db", url).status == 0
     listed = cli("reported", "--suite", "mdp", "--db", url, "--json")
     assert listed.status == 0 and json.loads(listed.out.split("\n", 1)[1]) == []
     from pomdpbench.cli import leaderboard_cmd

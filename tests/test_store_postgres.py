@@ -20,6 +20,7 @@ from typing import Any
 import pandas as pd
 import pytest
 import streamlit as st
+from report_helpers import report_args
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from stats_fixtures import SUITE, fixture_runs
@@ -185,19 +186,7 @@ def test_the_leaderboard_page_and_report_on_postgresql(
     assert list(tables[0]["agent"]) == ["strong", "weak", "partial"]
     pd.testing.assert_frame_equal(tables[0], tables[1])
     for url, out in ((pg_url, "pg"), (db_url, "file")):
-        made = cli(
-            "report",
-            "--suite",
-            SUITE,
-            "--tier",
-            "smoke",
-            "--out",
-            str(tmp_path / out),
-            "--db",
-            url,
-            "--reps",
-            "20",
-        )
+        made = cli(*report_args(url, tmp_path / out, 20, suite=SUITE))
         assert made.status == 0, made.err
     written = sorted(p.name for p in (tmp_path / "pg").iterdir() if p.suffix in (".md", ".csv"))
     assert written

@@ -42,6 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
         reported_cmd,
         results_cmd,
         run_cmd,
+        submissions_cmd,
         submit_cmd,
         verify_cmd,
     )
@@ -66,6 +67,7 @@ def build_parser() -> argparse.ArgumentParser:
         db_cmd,
         export_cmd,
         submit_cmd,
+        submissions_cmd,
         verify_cmd,
         import_cmd,
         check_cmd,

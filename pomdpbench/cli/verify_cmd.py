@@ -52,7 +52,7 @@ def run(args: argparse.Namespace) -> int:
     if found is None:
         raise PomdpbenchError(
             f"no submission {args.submission} in {store.url}: the leaderboard's Submissions "
-            "view lists them"
+            "view and `pomdpbench submissions` list them"
         )
     status, reasons, evidence = verify(found, args.runs, args.seed, args.tolerance)
     set_status(store.engine, store.url, args.submission, status, reasons, evidence)

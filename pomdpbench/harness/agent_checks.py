@@ -29,12 +29,15 @@ difference can only come from the agent:
 * ``save/load``, ``round trip``: A saves after its second stretch; agent C, built with
   another seed, loads the files and, like A, plays a third stretch from a fresh episode (as a
   resumed run does) with the same global generators: the same actions and metrics.
+
+What the checks record and compare (traces, raw actions, the action-space test, the results)
+lives in :mod:`pomdpbench.harness.check_records`.
 """
 
 from __future__ import annotations
 
 import tempfile
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +45,14 @@ import gymnasium
 import numpy as np
 
 from pomdpbench.agents.protocol import Agent
+from pomdpbench.harness.check_records import (
+    CheckFailed,
+    CheckResult,
+    RawActions,
+    Trace,
+    action_problem,
+    describe,
+)
 from pomdpbench.harness.job import JobSpec
 from pomdpbench.harness.loop import build_run
 from pomdpbench.harness.seeding import rng_state, seed_everything, set_rng_state
@@ -64,87 +75,7 @@ PROBE_STEPS = 40
 """Most steps of the episode both agents then play in the reset probe (and of an evaluation)."""
 
 
-@dataclass(frozen=True)
-class CheckResult:
-    """One check's outcome: ``status`` is ``pass``, ``fail`` or ``skip`` (not run)."""
-
-    name: str
-    status: str
-    reason: str
-
-    def line(self) -> str:
-        """``PASS  determinism           <reason>``, as the command prints it."""
-        return f"{self.status.upper():<5} {self.name:<21} {self.reason}"
-
-
 _NOT_RUN = CheckResult("", "skip", "")
-
-
-class _Failed(Exception):
-    """A check failed: carries its name and reason."""
-
-    def __init__(self, name: str, reason: str) -> None:
-        super().__init__(reason)
-        self.name, self.reason = name, reason
-
-
-@dataclass
-class _Trace:
-    """What one stretch of steps showed: the actions and each step's update metrics."""
-
-    actions: list[Any]
-    metrics: list[dict[str, float]]
-
-    def first_difference(self, other: _Trace) -> str | None:
-        """Where two traces part, in words, or None when they are equal."""
-        for k, (a, b) in enumerate(zip(self.actions, other.actions, strict=False)):
-            if not np.array_equal(np.asarray(a), np.asarray(b)):
-                return f"step {k + 1}: action {_short(a)} vs {_short(b)}"
-        for k, (a, b) in enumerate(zip(self.metrics, other.metrics, strict=False)):
-            if a != b:
-                return f"step {k + 1}: update metrics {_short(a)} vs {_short(b)}"
-        if len(self.actions) != len(other.actions):
-            return f"{len(self.actions)} vs {len(other.actions)} steps"
-        return None
-
-
-class _RawActions:
-    """Wraps an agent's ``act`` to keep what it returned before the harness's conversion."""
-
-    def __init__(self, agent: Agent) -> None:
-        self.act, self.seen = agent.act, []  # type: ignore[var-annotated]
-
-    def __call__(self, inp: Any, state: Any, deterministic: bool) -> Any:
-        out = self.act(inp, state, deterministic)
-        if len(self.seen) < 10_000:
-            self.seen.append(out[0] if isinstance(out, tuple) and len(out) == 2 else out)
-        return out
-
-
-def action_problem(space: gymnasium.spaces.Space[Any], action: Any) -> str | None:
-    """Why ``action`` is not one of ``space`` as the protocol wants it, or None."""
-    if isinstance(space, gymnasium.spaces.Box):
-        if not isinstance(action, np.ndarray):
-            return (
-                f"act returned a {type(action).__name__} ({_short(action)}); return a numpy "
-                f"array of shape {space.shape} and a float dtype"
-            )
-        if action.shape != space.shape or action.dtype.kind != "f":
-            return (
-                f"act returned an array of shape {action.shape} and dtype {action.dtype}; "
-                f"{space} needs shape {space.shape} and a float dtype"
-            )
-        inside = np.all(action >= space.low) and np.all(action <= space.high)
-        if not (np.isfinite(action).all() and inside):
-            return f"act returned {_short(action)}, not finite or outside the bounds of {space}"
-        return None
-    if isinstance(space, gymnasium.spaces.Discrete):
-        integer = isinstance(action, (int, np.integer)) and not isinstance(action, bool)
-        scalar = isinstance(action, np.ndarray) and action.shape == () and action.dtype.kind in "iu"
-        if not (integer or scalar) or not space.start <= int(action) < space.start + space.n:
-            return f"act returned {_short(action)} ({type(action).__name__}); {space} needs an int"
-        return None
-    return None if space.contains(action) else f"act returned {_short(action)}, not in {space}"
 
 
 def run_checks(job: JobSpec, steps: int = 80) -> list[CheckResult]:
@@ -168,7 +99,7 @@ class _Checker:
     def __init__(self, job: JobSpec, steps: int) -> None:
         self.job, self.steps = job, steps
         self.results: dict[str, CheckResult] = {}
-        self.raw: list[tuple[gymnasium.spaces.Space[Any], _RawActions]] = []
+        self.raw: list[tuple[gymnasium.spaces.Space[Any], RawActions]] = []
         self.deterministic_eval = True
 
     def run(self) -> list[CheckResult]:
@@ -181,7 +112,7 @@ class _Checker:
         for stage in stages:
             try:
                 stage()
-            except _Failed as failure:
+            except CheckFailed as failure:
                 self._record(failure.name, "fail", failure.reason)
             except InvalidAgentOutput as exc:
                 self._record("spaces", "fail", str(exc))
@@ -208,9 +139,9 @@ class _Checker:
         try:
             agent, env, eval_env = build_run(job)
         except Exception as exc:  # noqa: BLE001 - reported as the check's reason
-            raise _Failed("build", _describe(exc)) from None
+            raise CheckFailed("build", describe(exc)) from None
         if raw:
-            recorder = _RawActions(agent)
+            recorder = RawActions(agent)
             try:
                 agent.act = recorder  # type: ignore[method-assign]
                 self.raw.append((env.action_space, recorder))
@@ -218,9 +149,9 @@ class _Checker:
                 pass  # the harness's guard still checks its actions
         return agent, env, eval_env
 
-    def _stretch(self, name: str, stepper: Stepper, steps: int) -> _Trace:
+    def _stretch(self, name: str, stepper: Stepper, steps: int) -> Trace:
         """``steps`` training steps, step by step; any exception fails check ``name``."""
-        trace = _Trace([], [])
+        trace = Trace([], [])
         for _ in range(steps):
             log: list[dict[str, float]] = []
             try:
@@ -228,7 +159,7 @@ class _Checker:
             except InvalidAgentOutput:
                 raise
             except Exception as exc:  # noqa: BLE001
-                raise _Failed(name, _describe(exc)) from None
+                raise CheckFailed(name, describe(exc)) from None
             action = stepper.action
             trace.actions.append(action.copy() if isinstance(action, np.ndarray) else action)
             trace.metrics.append(dict(log[0]) if log else {})
@@ -256,7 +187,7 @@ class _Checker:
         metrics = [m for m in self.a1.metrics + self.a2.metrics if m]
         bad = [m for m in metrics if not all(np.isfinite(float(v)) for v in m.values())]
         if bad:
-            raise _Failed("act/observe/update", f"update returned non-finite metrics {bad[0]}")
+            raise CheckFailed("act/observe/update", f"update returned non-finite metrics {bad[0]}")
         learned = (
             f"{len(metrics)} updates reported metrics"
             if metrics
@@ -271,7 +202,7 @@ class _Checker:
         b1 = self._stretch("determinism", stepper, self.steps)
         difference = self.a1.first_difference(b1)
         if difference:
-            raise _Failed(
+            raise CheckFailed(
                 "determinism",
                 f"two agents built with seed {self.job.seed} differ at "
                 f"{difference}: seed every generator from ctx.seed",
@@ -303,7 +234,7 @@ class _Checker:
                 "agent's own generator advances when it acts)",
             )
             return
-        raise _Failed(
+        raise CheckFailed(
             "evaluation isolation",
             f"training after an evaluation depends on what it saw (without an evaluation vs "
             f"after one, {difference}): learn only from observe(), never from act() with "
@@ -313,7 +244,7 @@ class _Checker:
 
     def _evaluated_stretch(
         self, agent: Agent, stepper: Stepper, eval_env: Any, episode_seed: int
-    ) -> _Trace:
+    ) -> Trace:
         """An evaluation of :data:`PROBE_STEPS` steps (episodes cut), then the next stretch."""
         saved = rng_state()
         evaluation = Stepper(agent, eval_env, training=False, deterministic=self.deterministic_eval)
@@ -323,7 +254,7 @@ class _Checker:
         except InvalidAgentOutput:
             raise
         except Exception as exc:  # noqa: BLE001
-            raise _Failed("evaluation isolation", _describe(exc)) from None
+            raise CheckFailed("evaluation isolation", describe(exc)) from None
         evaluation.check_actions()
         set_rng_state(saved)
         return self._stretch("evaluation isolation", stepper, self.steps)
@@ -332,9 +263,9 @@ class _Checker:
         if self.results.get("determinism", _NOT_RUN).status != "pass":
             return
         first, second = self._probe(prefix_seed=11), self._probe(prefix_seed=12)
-        difference = _Trace(first, []).first_difference(_Trace(second, []))
+        difference = Trace(first, []).first_difference(Trace(second, []))
         if difference:
-            raise _Failed(
+            raise CheckFailed(
                 "episode reset",
                 f"the same episode got other actions after another "
                 f"episode's first steps ({difference}): start from initial_state() and "
@@ -361,7 +292,7 @@ class _Checker:
         except InvalidAgentOutput:
             raise
         except Exception as exc:  # noqa: BLE001
-            raise _Failed("episode reset", _describe(exc)) from None
+            raise CheckFailed("episode reset", describe(exc)) from None
         stepper.check_actions()
         return actions
 
@@ -372,7 +303,7 @@ class _Checker:
             try:
                 self.a.save(folder)
             except Exception as exc:  # noqa: BLE001
-                raise _Failed("save/load", f"save: {_describe(exc)}") from None
+                raise CheckFailed("save/load", f"save: {describe(exc)}") from None
             saved = rng_state()
             a3 = self._stretch(
                 "round trip", self._trainer(self.a, self.a_stepper.env, 7), self.steps // 2
@@ -381,14 +312,14 @@ class _Checker:
             try:
                 restored.load(folder)
             except Exception as exc:  # noqa: BLE001
-                raise _Failed("save/load", f"load: {_describe(exc)}") from None
+                raise CheckFailed("save/load", f"load: {describe(exc)}") from None
             written = sum(1 for path in folder.rglob("*") if path.is_file())
             self._record("save/load", "pass", f"saved {written} file(s); a fresh agent loaded them")
             set_rng_state(saved)
             c3 = self._stretch("round trip", self._trainer(restored, env, 7), self.steps // 2)
         difference = a3.first_difference(c3)
         if difference:
-            raise _Failed(
+            raise CheckFailed(
                 "round trip",
                 f"the agent loaded from the checkpoint (built with "
                 f"another seed) differs from the original at {difference}: save "
@@ -408,13 +339,3 @@ class _Checker:
                     return "fail", problem
         seen = sum(len(recorder.seen) for _, recorder in self.raw)
         return "pass", f"{seen} actions of the action space (shape, dtype, bounds)"
-
-
-def _describe(exc: BaseException) -> str:
-    text = " ".join(str(exc).split())
-    return f"{type(exc).__name__}: {text[:200]}" if text else type(exc).__name__
-
-
-def _short(value: Any, limit: int = 50) -> str:
-    text = " ".join(repr(value).split())
-    return text if len(text) <= limit else text[: limit - 3] + "..."
