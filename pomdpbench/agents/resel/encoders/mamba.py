@@ -33,8 +33,9 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from pomdpbench.agents.resel.encoders.base import Core, Layout, uniform_like
+from pomdpbench.agents.resel.encoders.compiled_scan import selective_scan
 from pomdpbench.agents.resel.encoders.cuda_scan import cuda_selective_scan
-from pomdpbench.agents.resel.encoders.scan import scan_step, selective_scan
+from pomdpbench.agents.resel.encoders.scan import scan_step
 
 MambaState = list[tuple[Tensor | None, Tensor]]
 """Per block: the last ``d_conv`` convolution inputs ``(batch, d_inner, d_conv)`` (None without

@@ -1,0 +1,169 @@
+/* Mamba's selective scan with reset flags, compiled for the CPU (see compiled_scan.py).
+ *
+ * Plain C with no PyTorch headers, so that a build takes about a second. Tensors arrive as
+ * contiguous batch-major arrays, as the pure-PyTorch scan (scan.py) takes them:
+ *
+ *   u, delta, y, gy, grad_du, grad_delta_a: (batch, length, dim)    delta after the softplus
+ *   A, A2, grad_A:                          (dim, nstate)           A2 = A * log2(e)
+ *   B, C, grad_B, grad_C:                   (batch, length, nstate)
+ *   keep:                                   (batch, length)         0 where the state resets
+ *
+ * Per (row, channel) the state vector (nstate entries) stays in a small local array while the
+ * scan walks time, so every state entry is computed once and never leaves the cache:
+ *
+ *   h[t] = exp2(delta[t] * A2) * keep[t] * h[t-1] + delta[t] * u[t] * B[t]
+ *   y[t] = sum_n C[t, n] * h[t, n]
+ *
+ * The backward pass recomputes the channel's states into a (length, nstate) scratch array and
+ * walks time in reverse with the adjoint G[t] = gy[t] C[t] + exp2(delta[t+1] A2) keep[t+1]
+ * G[t+1]. A reset multiplies the decay by exactly zero, so no value and no gradient crosses it.
+ * Gradients with respect to B, C and A are sums over channels (B, C) or rows and steps (A):
+ * they are accumulated into the output arrays, which the caller zeroes.
+ *
+ * The exponential is a polynomial written so that the compiler vectorizes it (libm's exp2 is
+ * a scalar call): 2^x = 2^n * 2^f with n = round(x), |f| <= 1/2, and 2^f by its Taylor series
+ * to degree 7 (float, truncation error 5e-9 relative) or 13 (double, 4e-18). Results under
+ * 2^-126 (float) or 2^-1022 (double) are returned as 0, where libm returns subnormals.
+ * Reductions over the state are marked `omp simd` (compile with -fopenmp-simd, no OpenMP
+ * runtime is used), which lets the compiler vectorize them without -ffast-math.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define LN2 0.6931471805599453094
+
+static inline float exp2_float(float x) {
+    float xc = x < -126.0f ? -126.0f : (x > 127.0f ? 127.0f : x);
+    float shifted = xc + 12582912.0f; /* 1.5 * 2^23: the low mantissa bits now hold round(x) */
+    float n = shifted - 12582912.0f;
+    float f = xc - n;
+    float p = (float)(LN2 * LN2 * LN2 * LN2 * LN2 * LN2 * LN2 / 5040.0);
+    p = p * f + (float)(LN2 * LN2 * LN2 * LN2 * LN2 * LN2 / 720.0);
+    p = p * f + (float)(LN2 * LN2 * LN2 * LN2 * LN2 / 120.0);
+    p = p * f + (float)(LN2 * LN2 * LN2 * LN2 / 24.0);
+    p = p * f + (float)(LN2 * LN2 * LN2 / 6.0);
+    p = p * f + (float)(LN2 * LN2 / 2.0);
+    p = p * f + (float)LN2;
+    p = p * f + 1.0f;
+    union { float f; int32_t i; } bits;
+    bits.f = shifted;
+    bits.i = (bits.i + 127) << 23; /* (round(x) + 127) in the exponent field: 2^round(x) */
+    return x < -126.0f ? 0.0f : p * bits.f;
+}
+
+static inline double exp2_double(double x) {
+    double xc = x < -1022.0 ? -1022.0 : (x > 1023.0 ? 1023.0 : x);
+    double shifted = xc + 6755399441055744.0; /* 1.5 * 2^52 */
+    double n = shifted - 6755399441055744.0;
+    double f = xc - n;
+    /* Taylor coefficients LN2^k / k!, k = 13 .. 0 */
+    static const double c[14] = {
+        1.0,
+        0.69314718055994530942,
+        0.24022650695910071233,
+        0.055504108664821579953,
+        0.0096181291076284771620,
+        0.0013333558146428443423,
+        1.5403530393381609954e-4,
+        1.5252733804059840280e-5,
+        1.3215486790144309488e-6,
+        1.0178086009239699727e-7,
+        7.0549116208011233298e-9,
+        4.4455382718708114975e-10,
+        2.5678435993488202983e-11,
+        1.3691488853904124338e-12,
+    };
+    double p = c[13];
+    for (int k = 12; k >= 0; --k) p = p * f + c[k];
+    union { double f; int64_t i; } bits;
+    bits.f = shifted;
+    bits.i = (int64_t)((uint64_t)(bits.i + 1023) << 52);
+    return x < -1022.0 ? 0.0 : p * bits.f;
+}
+
+#define DEFINE_SCAN(T, SUFFIX, EXP2)                                                           \
+    int scan_forward_##SUFFIX(int64_t batch, int64_t length, int64_t dim, int64_t nstate,       \
+                              const T *u, const T *delta, const T *A2, const T *B, const T *C,  \
+                              const T *keep, T *y) {                                            \
+        T *h = (T *)malloc((size_t)nstate * sizeof(T));                                         \
+        if (h == NULL) return 1;                                                                \
+        for (int64_t b = 0; b < batch; ++b) {                                                   \
+            for (int64_t d = 0; d < dim; ++d) {                                                 \
+                const T *a2 = A2 + d * nstate;                                                  \
+                memset(h, 0, (size_t)nstate * sizeof(T));                                       \
+                for (int64_t t = 0; t < length; ++t) {                                          \
+                    int64_t row = b * length + t, at = row * dim + d;                           \
+                    const T *bt = B + row * nstate, *ct = C + row * nstate;                     \
+                    T step = delta[at], push = step * u[at], k = keep[row], acc = 0;            \
+                    _Pragma("omp simd reduction(+ : acc)")                                      \
+                    for (int64_t n = 0; n < nstate; ++n) {                                      \
+                        T state = EXP2(step * a2[n]) * k * h[n] + push * bt[n];                 \
+                        h[n] = state;                                                           \
+                        acc += ct[n] * state;                                                   \
+                    }                                                                           \
+                    y[at] = acc;                                                                \
+                }                                                                               \
+            }                                                                                   \
+        }                                                                                       \
+        free(h);                                                                                \
+        return 0;                                                                               \
+    }                                                                                           \
+                                                                                                \
+    int scan_backward_##SUFFIX(int64_t batch, int64_t length, int64_t dim, int64_t nstate,      \
+                               const T *u, const T *delta, const T *A, const T *A2,             \
+                               const T *B, const T *C, const T *keep, const T *gy,              \
+                               T *grad_du, T *grad_delta_a, T *grad_A, T *grad_B, T *grad_C) {  \
+        /* states: (length + 1, nstate), row 0 the zero state before the first step */          \
+        T *states = (T *)calloc((size_t)(length + 1) * (size_t)nstate, sizeof(T));              \
+        T *carry = (T *)malloc((size_t)nstate * sizeof(T));                                     \
+        if (states == NULL || carry == NULL) {                                                  \
+            free(states);                                                                       \
+            free(carry);                                                                        \
+            return 1;                                                                           \
+        }                                                                                       \
+        for (int64_t b = 0; b < batch; ++b) {                                                   \
+            for (int64_t d = 0; d < dim; ++d) {                                                 \
+                const T *a = A + d * nstate, *a2 = A2 + d * nstate;                             \
+                T *ga = grad_A + d * nstate;                                                    \
+                for (int64_t t = 0; t < length; ++t) {                                          \
+                    int64_t row = b * length + t, at = row * dim + d;                           \
+                    const T *bt = B + row * nstate, *prev = states + t * nstate;                \
+                    T *next = states + (t + 1) * nstate;                                        \
+                    T step = delta[at], push = step * u[at], k = keep[row];                     \
+                    _Pragma("omp simd")                                                         \
+                    for (int64_t n = 0; n < nstate; ++n)                                        \
+                        next[n] = EXP2(step * a2[n]) * k * prev[n] + push * bt[n];              \
+                }                                                                               \
+                memset(carry, 0, (size_t)nstate * sizeof(T));                                   \
+                for (int64_t t = length - 1; t >= 0; --t) {                                     \
+                    int64_t row = b * length + t, at = row * dim + d;                           \
+                    const T *bt = B + row * nstate, *ct = C + row * nstate;                     \
+                    const T *prev = states + t * nstate, *here = states + (t + 1) * nstate;     \
+                    T *gbt = grad_B + row * nstate, *gct = grad_C + row * nstate;               \
+                    T step = delta[at], push = step * u[at], k = keep[row], g = gy[at];         \
+                    T sum_b = 0, sum_a = 0;                                                     \
+                    _Pragma("omp simd reduction(+ : sum_b, sum_a)")                             \
+                    for (int64_t n = 0; n < nstate; ++n) {                                      \
+                        T decay = EXP2(step * a2[n]) * k;                                       \
+                        T adjoint = g * ct[n] + carry[n]; /* d loss / d h[t] */                 \
+                        T through_decay = adjoint * prev[n] * decay; /* d / d(delta A) */       \
+                        gct[n] += g * here[n];                                                  \
+                        gbt[n] += push * adjoint;                                               \
+                        sum_b += bt[n] * adjoint;                                               \
+                        sum_a += through_decay * a[n];                                          \
+                        ga[n] += through_decay * step;                                          \
+                        carry[n] = decay * adjoint;                                             \
+                    }                                                                           \
+                    grad_du[at] = sum_b;                                                        \
+                    grad_delta_a[at] = sum_a;                                                   \
+                }                                                                               \
+            }                                                                                   \
+        }                                                                                       \
+        free(states);                                                                           \
+        free(carry);                                                                            \
+        return 0;                                                                               \
+    }
+
+DEFINE_SCAN(float, float32, exp2_float)
+DEFINE_SCAN(double, float64, exp2_double)
