@@ -14,9 +14,11 @@
  *   h[t] = exp2(delta[t] * A2) * keep[t] * h[t-1] + delta[t] * u[t] * B[t]
  *   y[t] = sum_n C[t, n] * h[t, n]
  *
- * The backward pass recomputes the channel's states into a (length, nstate) scratch array and
- * walks time in reverse with the adjoint G[t] = gy[t] C[t] + exp2(delta[t+1] A2) keep[t+1]
- * G[t+1]. A reset multiplies the decay by exactly zero, so no value and no gradient crosses it.
+ * The backward pass recomputes the channel's states and decays into two (length, nstate)
+ * scratch arrays (256 KiB each at the paper's sizes: they stay in the L2 cache, and reading a
+ * stored decay is cheaper than a second exponential: 76 against 113 ms a backward pass there),
+ * then walks time in reverse with the adjoint G[t] = gy[t] C[t] + decay[t+1] G[t+1]. A reset
+ * multiplies the decay by exactly zero, so no value and no gradient crosses it.
  * Gradients with respect to B, C and A are sums over channels (B, C) or rows and steps (A):
  * they are accumulated into the output arrays, which the caller zeroes.
  *
@@ -117,8 +119,10 @@ static inline double exp2_double(double x) {
         /* states: (length + 1, nstate), row 0 the zero state before the first step */          \
         T *states = (T *)calloc((size_t)(length + 1) * (size_t)nstate, sizeof(T));              \
         T *carry = (T *)malloc((size_t)nstate * sizeof(T));                                     \
-        if (states == NULL || carry == NULL) {                                                  \
+        T *decays = (T *)malloc((size_t)length * (size_t)nstate * sizeof(T));                   \
+        if (states == NULL || carry == NULL || decays == NULL) {                                \
             free(states);                                                                       \
+            free(decays);                                                                       \
             free(carry);                                                                        \
             return 1;                                                                           \
         }                                                                                       \
@@ -129,11 +133,14 @@ static inline double exp2_double(double x) {
                 for (int64_t t = 0; t < length; ++t) {                                          \
                     int64_t row = b * length + t, at = row * dim + d;                           \
                     const T *bt = B + row * nstate, *prev = states + t * nstate;                \
-                    T *next = states + (t + 1) * nstate;                                        \
+                    T *next = states + (t + 1) * nstate, *dc = decays + t * nstate;             \
                     T step = delta[at], push = step * u[at], k = keep[row];                     \
                     _Pragma("omp simd")                                                         \
-                    for (int64_t n = 0; n < nstate; ++n)                                        \
-                        next[n] = EXP2(step * a2[n]) * k * prev[n] + push * bt[n];              \
+                    for (int64_t n = 0; n < nstate; ++n) {                                      \
+                        T decay = EXP2(step * a2[n]) * k;                                       \
+                        dc[n] = decay;                                                          \
+                        next[n] = decay * prev[n] + push * bt[n];                               \
+                    }                                                                           \
                 }                                                                               \
                 memset(carry, 0, (size_t)nstate * sizeof(T));                                   \
                 for (int64_t t = length - 1; t >= 0; --t) {                                     \
@@ -141,11 +148,12 @@ static inline double exp2_double(double x) {
                     const T *bt = B + row * nstate, *ct = C + row * nstate;                     \
                     const T *prev = states + t * nstate, *here = states + (t + 1) * nstate;     \
                     T *gbt = grad_B + row * nstate, *gct = grad_C + row * nstate;               \
-                    T step = delta[at], push = step * u[at], k = keep[row], g = gy[at];         \
+                    const T *dc = decays + t * nstate;                                          \
+                    T step = delta[at], push = step * u[at], g = gy[at];                        \
                     T sum_b = 0, sum_a = 0;                                                     \
                     _Pragma("omp simd reduction(+ : sum_b, sum_a)")                             \
                     for (int64_t n = 0; n < nstate; ++n) {                                      \
-                        T decay = EXP2(step * a2[n]) * k;                                       \
+                        T decay = dc[n];                                                        \
                         T adjoint = g * ct[n] + carry[n]; /* d loss / d h[t] */                 \
                         T through_decay = adjoint * prev[n] * decay; /* d / d(delta A) */       \
                         gct[n] += g * here[n];                                                  \
@@ -162,6 +170,7 @@ static inline double exp2_double(double x) {
         }                                                                                       \
         free(states);                                                                           \
         free(carry);                                                                            \
+        free(decays);                                                                           \
         return 0;                                                                               \
     }
 
