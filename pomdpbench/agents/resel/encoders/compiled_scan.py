@@ -74,8 +74,7 @@ def selective_scan(
         out: Tensor = _CompiledScan.apply(*inputs, keep, library)
         return out
     with torch.no_grad():
-        y = scan_forward(library, u, F.softplus(dt), A, B, C, keep)
-        return torch_scan.gate(y, u, D, z)
+        return scan_forward(library, u, dt, A, B, C, D, z, keep)[1]
 
 
 def _pointers(*tensors: Tensor) -> list[int]:
@@ -87,43 +86,53 @@ def _prepared(dtype: torch.dtype, *tensors: Tensor) -> list[Tensor]:
     return [t.detach().to(dtype).contiguous() for t in tensors]
 
 
+def _function(library: ctypes.CDLL, name: str, dtype: torch.dtype) -> Any:
+    return getattr(library, f"{name}_{str(dtype).removeprefix('torch.')}")
+
+
 def scan_forward(
-    library: ctypes.CDLL, u: Tensor, delta: Tensor, A: Tensor, B: Tensor, C: Tensor, keep: Tensor
-) -> Tensor:
-    """``y = sum_n C h`` for every step (``delta`` after the softplus)."""
-    batch, length, dim = u.shape
-    nstate = A.shape[1]
-    u, delta, A, B, C, keep = _prepared(u.dtype, u, delta, A, B, C, keep)
-    A2 = A * torch_scan.LOG2_E  # rounded as the pure scan rounds it
-    y = torch.empty_like(u)
-    function = getattr(library, f"scan_forward_{str(u.dtype).removeprefix('torch.')}")
-    if function(batch, length, dim, nstate, *_pointers(u, delta, A2, B, C, keep, y)) != 0:
-        raise MemoryError("the compiled scan could not allocate its state")
-    return y
-
-
-def scan_backward(
     library: ctypes.CDLL,
     u: Tensor,
-    delta: Tensor,
+    dt: Tensor,
     A: Tensor,
     B: Tensor,
     C: Tensor,
+    D: Tensor,
+    z: Tensor,
     keep: Tensor,
-    gy: Tensor,
-) -> torch_scan.Gradients:
-    """The scan's own gradients from ``gy = d loss / d y`` (see :data:`.scan.Gradients`)."""
+) -> tuple[Tensor, Tensor]:
+    """``y = sum_n C h`` for every step and the block's output ``(y + D u) silu(z)``."""
     batch, length, dim = u.shape
-    nstate = A.shape[1]
-    u, delta, A, B, C, keep, gy = _prepared(u.dtype, u, delta, A, B, C, keep, gy)
+    u, dt, A, B, C, D, z, keep = _prepared(u.dtype, u, dt, A, B, C, D, z, keep)
+    delta = F.softplus(dt)
+    A2 = A * torch_scan.LOG2_E  # rounded as the pure scan rounds it
+    y, out = torch.empty_like(u), torch.empty_like(u)
+    pointers = _pointers(u, delta, A2, B, C, keep, D, z, y, out)
+    if _function(library, "scan_forward", u.dtype)(batch, length, dim, A.shape[1], *pointers):
+        raise MemoryError("the compiled scan could not allocate its state")
+    return y, out
+
+
+def scan_backward(
+    library: ctypes.CDLL, saved: tuple[Tensor, ...], grad_out: Tensor
+) -> tuple[Tensor, ...]:
+    """Gradients wrt ``u, dt, A, B, C, D, z`` from the saved inputs and ``y``."""
+    u, dt, A, B, C, D, z, keep, y = saved
+    batch, length, dim = u.shape
+    (grad_out,) = _prepared(u.dtype, grad_out)
+    gy, grad_z, slope = torch.empty_like(u), torch.empty_like(u), torch.empty_like(u)
+    grad_D = torch.zeros_like(D)
+    pointers = _pointers(grad_out, y, u, D, z, dt, gy, grad_z, grad_D, slope)
+    _function(library, "gate_backward", u.dtype)(batch * length, dim, *pointers)
+    delta = F.softplus(dt)
     A2 = A * torch_scan.LOG2_E
-    grad_du, grad_delta = torch.empty_like(u), torch.empty_like(u)
+    grad_u, grad_dt = torch.empty_like(u), torch.empty_like(u)
     grad_A, grad_B, grad_C = torch.zeros_like(A), torch.zeros_like(B), torch.zeros_like(C)
-    function = getattr(library, f"scan_backward_{str(u.dtype).removeprefix('torch.')}")
-    pointers = _pointers(u, delta, A, A2, B, C, keep, gy, grad_du, grad_delta, grad_A)
-    if function(batch, length, dim, nstate, *pointers, *_pointers(grad_B, grad_C)) != 0:
+    pointers = _pointers(u, delta, A, A2, B, C, keep, D, gy, slope, grad_u, grad_dt, grad_A)
+    pointers += _pointers(grad_B, grad_C)
+    if _function(library, "scan_backward", u.dtype)(batch, length, dim, A.shape[1], *pointers):
         raise MemoryError("the compiled scan could not allocate its backward scratch")
-    return grad_du, grad_delta, grad_A, grad_B, grad_C
+    return grad_u, grad_dt, grad_A, grad_B, grad_C, grad_D, grad_z
 
 
 class _CompiledScan(torch.autograd.Function):
@@ -142,17 +151,12 @@ class _CompiledScan(torch.autograd.Function):
         keep: Tensor,
         library: ctypes.CDLL,
     ) -> Tensor:
-        y = scan_forward(library, u, F.softplus(dt), A, B, C, keep)
+        y, out = scan_forward(library, u, dt, A, B, C, D, z, keep)
         ctx.library = library
         ctx.save_for_backward(u, dt, A, B, C, D, z, keep, y)
-        return torch_scan.gate(y, u, D, z)
+        return out
 
     @staticmethod
     def backward(ctx: Any, grad_out: Tensor) -> tuple[Tensor | None, ...]:
-        u, dt, A, B, C, D, z, keep, y = ctx.saved_tensors
-
-        def core(delta: Tensor, gy: Tensor) -> torch_scan.Gradients:
-            return scan_backward(ctx.library, u, delta, A, B, C, keep, gy)
-
-        grads = torch_scan.gated_backward(grad_out.contiguous(), u, dt, D, z, y, core)
-        return (*grads, None, None)
+        saved = tuple(_prepared(grad_out.dtype, *ctx.saved_tensors))
+        return (*scan_backward(ctx.library, saved, grad_out), None, None)

@@ -30,6 +30,8 @@ FLAGS = ("-O3", "-march=native", "-fopenmp-simd", "-std=c11", "-shared", "-fPIC"
 """No ``-ffast-math``: the kernel vectorizes without it (its reductions are ``omp simd``) and
 keeps IEEE rounding, so float64 results match the step loop to 1e-12."""
 BUILD_SECONDS = 120
+KERNELS = (("scan_forward", 4, 10), ("gate_backward", 2, 10), ("scan_backward", 4, 15))
+"""The C functions, each with its count of size arguments (int64) and array pointers."""
 
 
 def compiler() -> str | None:
@@ -128,10 +130,8 @@ def load_kernel() -> tuple[ctypes.CDLL | None, str]:
     except OSError as exc:
         return None, f"loading the compiled scan failed: {exc}"
     for dtype in ("float32", "float64"):
-        forward = getattr(library, f"scan_forward_{dtype}")
-        forward.argtypes = [ctypes.c_int64] * 4 + [ctypes.c_void_p] * 7
-        forward.restype = ctypes.c_int
-        backward = getattr(library, f"scan_backward_{dtype}")
-        backward.argtypes = [ctypes.c_int64] * 4 + [ctypes.c_void_p] * 13
-        backward.restype = ctypes.c_int
+        for name, sizes, arrays in KERNELS:
+            function = getattr(library, f"{name}_{dtype}")
+            function.argtypes = [ctypes.c_int64] * sizes + [ctypes.c_void_p] * arrays
+            function.restype = ctypes.c_int
     return library, f"compiled scan {target}"

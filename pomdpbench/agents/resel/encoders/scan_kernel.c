@@ -34,6 +34,7 @@
 #include <string.h>
 
 #define LN2 0.6931471805599453094
+#define LOG2E 1.4426950408889634074
 
 static inline float exp2_float(float x) {
     float xc = x < -126.0f ? -126.0f : (x > 127.0f ? 127.0f : x);
@@ -84,94 +85,125 @@ static inline double exp2_double(double x) {
     return x < -1022.0 ? 0.0 : p * bits.f;
 }
 
-#define DEFINE_SCAN(T, SUFFIX, EXP2)                                                           \
-    int scan_forward_##SUFFIX(int64_t batch, int64_t length, int64_t dim, int64_t nstate,       \
-                              const T *u, const T *delta, const T *A2, const T *B, const T *C,  \
-                              const T *keep, T *y) {                                            \
-        T *h = (T *)malloc((size_t)nstate * sizeof(T));                                         \
-        if (h == NULL) return 1;                                                                \
-        for (int64_t b = 0; b < batch; ++b) {                                                   \
-            for (int64_t d = 0; d < dim; ++d) {                                                 \
-                const T *a2 = A2 + d * nstate;                                                  \
-                memset(h, 0, (size_t)nstate * sizeof(T));                                       \
-                for (int64_t t = 0; t < length; ++t) {                                          \
-                    int64_t row = b * length + t, at = row * dim + d;                           \
-                    const T *bt = B + row * nstate, *ct = C + row * nstate;                     \
-                    T step = delta[at], push = step * u[at], k = keep[row], acc = 0;            \
-                    _Pragma("omp simd reduction(+ : acc)")                                      \
-                    for (int64_t n = 0; n < nstate; ++n) {                                      \
-                        T state = EXP2(step * a2[n]) * k * h[n] + push * bt[n];                 \
-                        h[n] = state;                                                           \
-                        acc += ct[n] * state;                                                   \
-                    }                                                                           \
-                    y[at] = acc;                                                                \
-                }                                                                               \
-            }                                                                                   \
-        }                                                                                       \
-        free(h);                                                                                \
-        return 0;                                                                               \
-    }                                                                                           \
-                                                                                                \
-    int scan_backward_##SUFFIX(int64_t batch, int64_t length, int64_t dim, int64_t nstate,      \
-                               const T *u, const T *delta, const T *A, const T *A2,             \
-                               const T *B, const T *C, const T *keep, const T *gy,              \
-                               T *grad_du, T *grad_delta_a, T *grad_A, T *grad_B, T *grad_C) {  \
-        /* states: (length + 1, nstate), row 0 the zero state before the first step */          \
-        T *states = (T *)calloc((size_t)(length + 1) * (size_t)nstate, sizeof(T));              \
-        T *carry = (T *)malloc((size_t)nstate * sizeof(T));                                     \
-        T *decays = (T *)malloc((size_t)length * (size_t)nstate * sizeof(T));                   \
-        if (states == NULL || carry == NULL || decays == NULL) {                                \
-            free(states);                                                                       \
-            free(decays);                                                                       \
-            free(carry);                                                                        \
-            return 1;                                                                           \
-        }                                                                                       \
-        for (int64_t b = 0; b < batch; ++b) {                                                   \
-            for (int64_t d = 0; d < dim; ++d) {                                                 \
-                const T *a = A + d * nstate, *a2 = A2 + d * nstate;                             \
-                T *ga = grad_A + d * nstate;                                                    \
-                for (int64_t t = 0; t < length; ++t) {                                          \
-                    int64_t row = b * length + t, at = row * dim + d;                           \
-                    const T *bt = B + row * nstate, *prev = states + t * nstate;                \
-                    T *next = states + (t + 1) * nstate, *dc = decays + t * nstate;             \
-                    T step = delta[at], push = step * u[at], k = keep[row];                     \
-                    _Pragma("omp simd")                                                         \
-                    for (int64_t n = 0; n < nstate; ++n) {                                      \
-                        T decay = EXP2(step * a2[n]) * k;                                       \
-                        dc[n] = decay;                                                          \
-                        next[n] = decay * prev[n] + push * bt[n];                               \
-                    }                                                                           \
-                }                                                                               \
-                memset(carry, 0, (size_t)nstate * sizeof(T));                                   \
-                for (int64_t t = length - 1; t >= 0; --t) {                                     \
-                    int64_t row = b * length + t, at = row * dim + d;                           \
-                    const T *bt = B + row * nstate, *ct = C + row * nstate;                     \
-                    const T *prev = states + t * nstate, *here = states + (t + 1) * nstate;     \
-                    T *gbt = grad_B + row * nstate, *gct = grad_C + row * nstate;               \
-                    const T *dc = decays + t * nstate;                                          \
-                    T step = delta[at], push = step * u[at], g = gy[at];                        \
-                    T sum_b = 0, sum_a = 0;                                                     \
-                    _Pragma("omp simd reduction(+ : sum_b, sum_a)")                             \
-                    for (int64_t n = 0; n < nstate; ++n) {                                      \
-                        T decay = dc[n];                                                        \
-                        T adjoint = g * ct[n] + carry[n]; /* d loss / d h[t] */                 \
-                        T through_decay = adjoint * prev[n] * decay; /* d / d(delta A) */       \
-                        gct[n] += g * here[n];                                                  \
-                        gbt[n] += push * adjoint;                                               \
-                        sum_b += bt[n] * adjoint;                                               \
-                        sum_a += through_decay * a[n];                                          \
-                        ga[n] += through_decay * step;                                          \
-                        carry[n] = decay * adjoint;                                             \
-                    }                                                                           \
-                    grad_du[at] = sum_b;                                                        \
-                    grad_delta_a[at] = sum_a;                                                   \
-                }                                                                               \
-            }                                                                                   \
-        }                                                                                       \
-        free(states);                                                                           \
-        free(carry);                                                                            \
-        free(decays);                                                                           \
-        return 0;                                                                               \
+#define DEFINE_SCAN(T, SUFFIX, EXP2)                                                               \
+    int scan_forward_##SUFFIX(int64_t batch, int64_t length, int64_t dim, int64_t nstate,          \
+                              const T *u, const T *delta, const T *A2, const T *B, const T *C,     \
+                              const T *keep, const T *D, const T *z, T *y, T *out) {               \
+        T *h = (T *)malloc((size_t)nstate * sizeof(T));                                            \
+        if (h == NULL) return 1;                                                                   \
+        for (int64_t b = 0; b < batch; ++b) {                                                      \
+            for (int64_t d = 0; d < dim; ++d) {                                                    \
+                const T *a2 = A2 + d * nstate;                                                     \
+                memset(h, 0, (size_t)nstate * sizeof(T));                                          \
+                for (int64_t t = 0; t < length; ++t) {                                             \
+                    int64_t row = b * length + t, at = row * dim + d;                              \
+                    const T *bt = B + row * nstate, *ct = C + row * nstate;                        \
+                    T step = delta[at], push = step * u[at], k = keep[row], acc = 0;               \
+                    _Pragma("omp simd reduction(+ : acc)")                                         \
+                    for (int64_t n = 0; n < nstate; ++n) {                                         \
+                        T state = EXP2(step * a2[n]) * k * h[n] + push * bt[n];                    \
+                        h[n] = state;                                                              \
+                        acc += ct[n] * state;                                                      \
+                    }                                                                              \
+                    y[at] = acc;                                                                   \
+                }                                                                                  \
+            }                                                                                      \
+        }                                                                                          \
+        free(h);                                                                                   \
+        /* the skip and the gate, vectorized over channels: out = (y + D u) silu(z) */             \
+        for (int64_t row = 0; row < batch * length; ++row) {                                       \
+            _Pragma("omp simd")                                                                    \
+            for (int64_t d = 0; d < dim; ++d) {                                                    \
+                int64_t at = row * dim + d;                                                        \
+                T gate = z[at] / (1 + EXP2(-z[at] * (T)LOG2E));                                    \
+                out[at] = (y[at] + D[d] * u[at]) * gate;                                           \
+            }                                                                                      \
+        }                                                                                          \
+        return 0;                                                                                  \
+    }                                                                                              \
+                                                                                                   \
+    /* Before the scan's backward pass: gy = d loss / d y, the gradients of z and D (grad_D is     \
+     * accumulated: zero it), and the softplus's derivative sigmoid(dt) (1 above 20, as torch). */ \
+    int gate_backward_##SUFFIX(int64_t rows, int64_t dim, const T *grad_out, const T *y,           \
+                               const T *u, const T *D, const T *z, const T *dt, T *gy, T *grad_z,  \
+                               T *grad_D, T *slope) {                                              \
+        for (int64_t row = 0; row < rows; ++row) {                                                 \
+            _Pragma("omp simd")                                                                    \
+            for (int64_t d = 0; d < dim; ++d) {                                                    \
+                int64_t at = row * dim + d;                                                        \
+                T zz = z[at], g = grad_out[at], skipped = y[at] + D[d] * u[at];                    \
+                T sig = 1 / (1 + EXP2(-zz * (T)LOG2E));                                            \
+                T through = g * zz * sig;                                                          \
+                gy[at] = through;                                                                  \
+                grad_z[at] = g * skipped * (sig * (1 + zz * (1 - sig)));                           \
+                grad_D[d] += through * u[at];                                                      \
+                slope[at] = dt[at] > 20 ? (T)1 : 1 / (1 + EXP2(-dt[at] * (T)LOG2E));               \
+            }                                                                                      \
+        }                                                                                          \
+        return 0;                                                                                  \
+    }                                                                                              \
+                                                                                                   \
+    int scan_backward_##SUFFIX(int64_t batch, int64_t length, int64_t dim, int64_t nstate,         \
+                               const T *u, const T *delta, const T *A, const T *A2, const T *B,    \
+                               const T *C, const T *keep, const T *D, const T *gy, const T *slope, \
+                               T *grad_u, T *grad_dt, T *grad_A, T *grad_B, T *grad_C) {           \
+        /* states: (length + 1, nstate), row 0 the zero state before the first step */             \
+        T *states = (T *)calloc((size_t)(length + 1) * (size_t)nstate, sizeof(T));                 \
+        T *decays = (T *)malloc((size_t)length * (size_t)nstate * sizeof(T));                      \
+        T *carry = (T *)malloc((size_t)nstate * sizeof(T));                                        \
+        if (states == NULL || decays == NULL || carry == NULL) {                                   \
+            free(states);                                                                          \
+            free(decays);                                                                          \
+            free(carry);                                                                           \
+            return 1;                                                                              \
+        }                                                                                          \
+        for (int64_t b = 0; b < batch; ++b) {                                                      \
+            for (int64_t d = 0; d < dim; ++d) {                                                    \
+                const T *a = A + d * nstate, *a2 = A2 + d * nstate;                                \
+                T *ga = grad_A + d * nstate;                                                       \
+                for (int64_t t = 0; t < length; ++t) {                                             \
+                    int64_t row = b * length + t, at = row * dim + d;                              \
+                    const T *bt = B + row * nstate, *prev = states + t * nstate;                   \
+                    T *next = states + (t + 1) * nstate, *dc = decays + t * nstate;                \
+                    T step = delta[at], push = step * u[at], k = keep[row];                        \
+                    _Pragma("omp simd")                                                            \
+                    for (int64_t n = 0; n < nstate; ++n) {                                         \
+                        T decay = EXP2(step * a2[n]) * k;                                          \
+                        dc[n] = decay;                                                             \
+                        next[n] = decay * prev[n] + push * bt[n];                                  \
+                    }                                                                              \
+                }                                                                                  \
+                memset(carry, 0, (size_t)nstate * sizeof(T));                                      \
+                for (int64_t t = length - 1; t >= 0; --t) {                                        \
+                    int64_t row = b * length + t, at = row * dim + d;                              \
+                    const T *bt = B + row * nstate, *ct = C + row * nstate;                        \
+                    const T *prev = states + t * nstate, *here = states + (t + 1) * nstate;        \
+                    const T *dc = decays + t * nstate;                                             \
+                    T *gbt = grad_B + row * nstate, *gct = grad_C + row * nstate;                  \
+                    T step = delta[at], push = step * u[at], g = gy[at];                           \
+                    T sum_b = 0, sum_a = 0;                                                        \
+                    _Pragma("omp simd reduction(+ : sum_b, sum_a)")                                \
+                    for (int64_t n = 0; n < nstate; ++n) {                                         \
+                        T decay = dc[n];                                                           \
+                        T adjoint = g * ct[n] + carry[n]; /* d loss / d h[t] */                    \
+                        T through_decay = adjoint * prev[n] * decay; /* d loss / d (delta A) */    \
+                        gct[n] += g * here[n];                                                     \
+                        gbt[n] += push * adjoint;                                                  \
+                        sum_b += bt[n] * adjoint;                                                  \
+                        sum_a += through_decay * a[n];                                             \
+                        ga[n] += through_decay * step;                                             \
+                        carry[n] = decay * adjoint;                                                \
+                    }                                                                              \
+                    /* sum_b = d loss / d (delta u); through delta = softplus(dt) to dt */         \
+                    grad_u[at] = sum_b * step + g * D[d];                                          \
+                    grad_dt[at] = (sum_a + sum_b * u[at]) * slope[at];                             \
+                }                                                                                  \
+            }                                                                                      \
+        }                                                                                          \
+        free(states);                                                                              \
+        free(decays);                                                                              \
+        free(carry);                                                                               \
+        return 0;                                                                                  \
     }
 
 DEFINE_SCAN(float, float32, exp2_float)
