@@ -7,12 +7,12 @@ critic heads of 2 x 256; the Transformer at the public launcher's width 512, 4 l
 on a batch of two 1000-step trajectories of HalfCheetah's sizes (17-d observations, 6-d
 actions), as RESeL Table 3 measured. Encoders: ``mamba``, ``gru``, ``transformer`` and
 ``mlp`` (the Mamba block replaced by a position-wise layer: Table 3's "FC"),
-``mamba-torch``: ``mamba`` with the pure-PyTorch scan (``encoders/scan.py``) where ``mamba`` runs
-the compiled CPU scan (``encoders/compiled_scan.py``; the same scan where no compiler exists),
-``mamba-previous``: ``mamba`` with the pure-PyTorch scan before that one
-(``encoders/scan_previous.py``), so that a change of the scan is measured before and after in
-one run, and ``mamba-no-scan``: ``mamba``
-with the state-space part of the scan removed (the block keeps its projections, convolution,
+``mamba-torch``: ``mamba`` with the pure-PyTorch scan and convolution (``encoders/scan.py``,
+``compiled_conv.torch_causal_conv``) where ``mamba`` runs the compiled CPU kernels
+(``encoders/mamba_kernels.c``; the pure ones where no compiler exists),
+so that a change of the kernels is measured before and after in one run, ``mamba-previous``:
+``mamba`` with the pure-PyTorch scan before ``scan.py``'s (``encoders/scan_previous.py``), and
+``mamba-no-scan``: ``mamba`` with the state-space part of the scan removed (the block keeps its projections, convolution,
 skip and gate: ``out = D u silu(z)``), the floor that no scan, however fast, can go below.
 
 Peak memory: after the timings, each encoder's agent is built again in a child process, makes
@@ -54,8 +54,7 @@ from pomdpbench.agents.protocol import AgentContext
 from pomdpbench.agents.resel.agent import Resel, ReselGRU, ReselTransformer
 from pomdpbench.agents.resel.config import ReselConfig
 from pomdpbench.agents.resel.encoders import mamba as mamba_module
-from pomdpbench.agents.resel.encoders import scan as torch_scan
-from pomdpbench.agents.resel.encoders.compiled_scan import kernel_for
+from pomdpbench.agents.resel.encoders.compiled_scan import ENV, kernel_for
 from pomdpbench.agents.resel.encoders.kernel_build import load_kernel
 from pomdpbench.agents.resel.encoders.scan_previous import previous_selective_scan
 from pomdpbench.registry import get_task
@@ -126,16 +125,27 @@ def no_scan(
     return u * D * F.silu(z)
 
 
-SCANS = {
-    "mamba-torch": torch_scan.selective_scan,
-    "mamba-previous": previous_scan,
-    "mamba-no-scan": no_scan,
-}
+SCANS = {"mamba-previous": previous_scan, "mamba-no-scan": no_scan}
 
 
 @contextlib.contextmanager
 def scan_for(kind: str) -> Iterator[None]:
-    """Swap in another scan while a ``mamba-torch``, ``-previous`` or ``-no-scan`` agent runs."""
+    """Swap in another scan while a ``mamba-torch``, ``-previous`` or ``-no-scan`` agent runs.
+
+    ``mamba-torch`` sets ``POMDPBENCH_SCAN=torch``, which the block reads at every call: the
+    pure-PyTorch scan and convolution, as where no compiler exists.
+    """
+    if kind == "mamba-torch":
+        previous = os.environ.get(ENV)
+        os.environ[ENV] = "torch"
+        try:
+            yield
+        finally:
+            if previous is None:
+                del os.environ[ENV]
+            else:
+                os.environ[ENV] = previous
+        return
     if kind not in SCANS:
         yield
         return

@@ -1,8 +1,10 @@
-"""The compiled CPU scan (``encoders/compiled_scan.py``, ``scan_kernel.c``): same numerics, resets
-honoured, and a clean fall back to the pure-PyTorch scan when it cannot run.
+"""The compiled CPU scan and convolution (``encoders/compiled_scan.py``, ``compiled_conv.py``,
+``mamba_kernels.c``): same numerics, resets honoured, and a clean fall back to pure PyTorch
+when they cannot run.
 
-Tests that need the kernel skip, with the reason, where no C compiler is found. Each of those
-first makes the pure-PyTorch scan raise, so a pass cannot come from a silent fall back.
+Tests that need the kernels skip, with the reason, where no C compiler is found. Each of those
+first makes the pure-PyTorch scan and convolution raise, so a pass cannot come from a silent
+fall back.
 """
 
 from __future__ import annotations
@@ -16,8 +18,9 @@ from pathlib import Path
 import pytest
 import torch
 
-from pomdpbench.agents.resel.encoders import compiled_scan, kernel_build
+from pomdpbench.agents.resel.encoders import compiled_conv, compiled_scan, kernel_build
 from pomdpbench.agents.resel.encoders import scan as torch_scan
+from pomdpbench.agents.resel.encoders.compiled_conv import torch_causal_conv
 from pomdpbench.agents.resel.encoders.compiled_scan import kernel_for, selective_scan
 from pomdpbench.agents.resel.encoders.scan import reference_selective_scan
 from tests.test_resel_encoders import scan_inputs
@@ -30,18 +33,19 @@ else:  # pragma: no cover
 LOGGER = compiled_scan.LOG.name
 
 
-def _torch_scan_must_not_run(*args: object) -> torch.Tensor:
-    raise AssertionError("the pure-PyTorch scan ran where the compiled one should")
+def _pure_path_must_not_run(*args: object) -> torch.Tensor:
+    raise AssertionError("a pure-PyTorch path ran where the compiled one should")
 
 
 @pytest.fixture
 def compiled(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The compiled kernel, or a skip saying why it cannot be built here."""
+    """The compiled kernels, or a skip saying why they cannot be built here."""
     monkeypatch.delenv(compiled_scan.ENV, raising=False)
     library, reason = kernel_build.load_kernel()
     if library is None:
         pytest.skip(f"no compiled scan: {reason}")
-    monkeypatch.setattr(torch_scan, "selective_scan", _torch_scan_must_not_run)
+    monkeypatch.setattr(torch_scan, "selective_scan", _pure_path_must_not_run)
+    monkeypatch.setattr(compiled_conv, "torch_causal_conv", _pure_path_must_not_run)
 
 
 @pytest.fixture
@@ -127,11 +131,34 @@ def test_a_huge_step_underflows_the_decay_to_zero() -> None:
 
 
 @pytest.mark.usefixtures("compiled")
-def test_the_mamba_core_runs_the_compiled_scan() -> None:
-    """The encoder's own path reaches the kernel (the pure scan is made to raise)."""
+def test_the_mamba_core_runs_the_compiled_scan_and_convolution() -> None:
+    """The encoder's own path reaches the kernels (the pure scan and convolution raise)."""
     from tests.test_resel_encoders import test_no_gradient_crosses_trajectories
 
     test_no_gradient_crosses_trajectories("mamba")
+
+
+@pytest.mark.usefixtures("compiled")
+@pytest.mark.parametrize(("length", "width"), [(13, 4), (2, 4), (7, 1)])
+def test_compiled_convolution_matches_the_shifted_multiply_adds(length: int, width: int) -> None:
+    """Values and gradients (input, weights, bias) in float64, a row shorter than the filter
+    included; finite differences once."""
+    torch.manual_seed(1)
+    x = torch.randn(3, length, 5, dtype=torch.float64, requires_grad=True)
+    weight = torch.randn(5, width, dtype=torch.float64, requires_grad=True)
+    bias = torch.randn(5, dtype=torch.float64, requires_grad=True)
+    fast = compiled_conv.causal_conv(x, weight, bias)
+    slow = torch_causal_conv(x, weight, bias)  # the original, imported before the fixture ran
+    torch.testing.assert_close(fast, slow, rtol=1e-12, atol=1e-12)
+    with torch.no_grad():
+        torch.testing.assert_close(compiled_conv.causal_conv(x, weight, bias), slow)
+    weights = torch.randn_like(fast)
+    fast_grads = torch.autograd.grad((fast * weights).sum(), (x, weight, bias))
+    slow_grads = torch.autograd.grad((slow * weights).sum(), (x, weight, bias))
+    for g_fast, g_slow in zip(fast_grads, slow_grads, strict=True):
+        torch.testing.assert_close(g_fast, g_slow, rtol=1e-12, atol=1e-12)
+    if length == 13:
+        assert torch.autograd.gradcheck(compiled_conv.causal_conv, (x, weight, bias))
 
 
 def _fell_back(caplog: pytest.LogCaptureFixture, *, expect: str) -> None:
@@ -174,7 +201,7 @@ def test_a_failed_build_falls_back_with_the_compilers_first_error(
 ) -> None:
     if kernel_build.compiler() is None:
         pytest.skip("no C compiler to fail with")
-    broken = tmp_path / "scan_kernel.c"
+    broken = tmp_path / "mamba_kernels.c"
     broken.write_text("int scan_forward_float32(void) { return missing_name; }\n")
     monkeypatch.setattr(kernel_build, "SOURCE", broken)
     inputs, keep = scan_inputs(torch.float64, batch=2, length=5)
@@ -213,7 +240,7 @@ def test_the_cache_is_keyed_by_source_and_reused(
     kernel_build.load_kernel.cache_clear()
     assert kernel_build.load_kernel()[0] is not None
     assert built.stat().st_mtime_ns == stamp, "a cached kernel is not rebuilt"
-    edited = tmp_path / "scan_kernel.c"
+    edited = tmp_path / "mamba_kernels.c"
     edited.write_text(kernel_build.SOURCE.read_text() + "\n/* edited */\n")
     monkeypatch.setattr(kernel_build, "SOURCE", edited)
     assert kernel_build.library_path(cc) != built
@@ -222,7 +249,7 @@ def test_the_cache_is_keyed_by_source_and_reused(
 
 
 def test_the_kernel_source_ships_in_the_package() -> None:
-    """A non-editable install must carry ``scan_kernel.c`` (pyproject's package data)."""
+    """A non-editable install must carry ``mamba_kernels.c`` (pyproject's package data)."""
     pyproject = Path(__file__).parents[1] / "pyproject.toml"
     data = tomllib.loads(pyproject.read_text())["tool"]["setuptools"]["package-data"]
     patterns = data["pomdpbench.agents.resel.encoders"]

@@ -3,7 +3,7 @@
 :func:`selective_scan` takes and returns what :func:`.scan.selective_scan` does (softplus of
 ``dt``, skip ``D`` and gate ``silu(z)`` folded in, reset flags ``keep``) and gives the same
 values and gradients up to float rounding. On CPU tensors of float32 or float64 it runs
-``scan_kernel.c`` (built on first use, :mod:`.kernel_build`): per row and channel the state
+``mamba_kernels.c`` (built on first use, :mod:`.kernel_build`): per row and channel the state
 stays in a local array while time is walked, so the state of every token is computed once in
 cache instead of streamed through memory in chunks, and the backward pass recomputes a channel's
 states into a ``(length, d_state)`` scratch array. Only the recurrence and its reductions are
@@ -13,7 +13,8 @@ in C; the softplus, skip, gate and their gradients are the PyTorch code the pure
 The pure-PyTorch scan runs instead, after one logged line that says why, when the tensors are
 not on the CPU or not float32/float64, when no compiler is found or the build fails, or when
 ``POMDPBENCH_SCAN=torch`` is set (for comparisons: ``benchmarks/resel_update.py``'s
-``mamba-torch`` row). Each reason is logged once per process.
+``mamba-torch`` row). Each reason is logged once per process. The same choice governs the
+block's compiled convolution (``compiled_conv.py``).
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ LOG = logging.getLogger(__name__)
 
 @cache
 def _note(reason: str) -> None:
-    LOG.warning("pomdpbench: the Mamba scan runs in pure PyTorch: %s", reason)
+    LOG.warning("pomdpbench: the Mamba scan and convolution run in pure PyTorch: %s", reason)
 
 
 def kernel_for(u: Tensor) -> ctypes.CDLL | None:

@@ -1,4 +1,4 @@
-"""Build ``scan_kernel.c`` with the system C compiler on first use, and load it with ctypes.
+"""Build ``mamba_kernels.c`` with the system C compiler on first use, and load it with ctypes.
 
 The C source ships inside the package (pyproject's package data), so an installed copy builds
 the same kernel. The shared library goes to a per-user cache directory
@@ -25,12 +25,18 @@ import tempfile
 from functools import cache
 from pathlib import Path
 
-SOURCE = Path(__file__).with_name("scan_kernel.c")
+SOURCE = Path(__file__).with_name("mamba_kernels.c")
 FLAGS = ("-O3", "-march=native", "-fopenmp-simd", "-std=c11", "-shared", "-fPIC")
 """No ``-ffast-math``: the kernel vectorizes without it (its reductions are ``omp simd``) and
 keeps IEEE rounding, so float64 results match the step loop to 1e-12."""
 BUILD_SECONDS = 120
-KERNELS = (("scan_forward", 4, 10), ("gate_backward", 2, 10), ("scan_backward", 4, 15))
+KERNELS = (
+    ("scan_forward", 4, 10),
+    ("gate_backward", 2, 10),
+    ("scan_backward", 4, 15),
+    ("conv_forward", 4, 4),
+    ("conv_backward", 4, 6),
+)
 """The C functions, each with its count of size arguments (int64) and array pointers."""
 
 
@@ -114,7 +120,7 @@ def build(cc: str, target: Path) -> str | None:
 
 @cache
 def load_kernel() -> tuple[ctypes.CDLL | None, str]:
-    """The compiled scan library (built if needed), or None and the reason (one line)."""
+    """The compiled library (built if needed), or None and the reason (one line)."""
     if not SOURCE.exists():
         return None, f"{SOURCE.name} is not installed next to {Path(__file__).name}"
     cc = compiler()
@@ -134,4 +140,4 @@ def load_kernel() -> tuple[ctypes.CDLL | None, str]:
             function = getattr(library, f"{name}_{dtype}")
             function.argtypes = [ctypes.c_int64] * sizes + [ctypes.c_void_p] * arrays
             function.restype = ctypes.c_int
-    return library, f"compiled scan {target}"
+    return library, f"compiled kernels {target}"

@@ -1,12 +1,14 @@
-/* Mamba's selective scan with reset flags, compiled for the CPU (see compiled_scan.py).
+/* The Mamba block's CPU kernels: the selective scan with reset flags (compiled_scan.py) and the
+ * depthwise causal convolution (compiled_conv.py), forward and backward.
  *
  * Plain C with no PyTorch headers, so that a build takes about a second. Tensors arrive as
  * contiguous batch-major arrays, as the pure-PyTorch scan (scan.py) takes them:
  *
- *   u, delta, y, gy, grad_du, grad_delta_a: (batch, length, dim)    delta after the softplus
- *   A, A2, grad_A:                          (dim, nstate)           A2 = A * log2(e)
- *   B, C, grad_B, grad_C:                   (batch, length, nstate)
- *   keep:                                   (batch, length)         0 where the state resets
+ *   u, dt, delta, z, y, out, gy, slope, grad_*:  (batch, length, dim)  delta = softplus(dt)
+ *   A, A2, grad_A:                               (dim, nstate)         A2 = A * log2(e)
+ *   B, C, grad_B, grad_C:                        (batch, length, nstate)
+ *   D, grad_D:                                   (dim)
+ *   keep:                                        (batch, length)       0 where the state resets
  *
  * Per (row, channel) the state vector (nstate entries) stays in a small local array while the
  * scan walks time, so every state entry is computed once and never leaves the cache:
@@ -20,7 +22,9 @@
  * then walks time in reverse with the adjoint G[t] = gy[t] C[t] + decay[t+1] G[t+1]. A reset
  * multiplies the decay by exactly zero, so no value and no gradient crosses it.
  * Gradients with respect to B, C and A are sums over channels (B, C) or rows and steps (A):
- * they are accumulated into the output arrays, which the caller zeroes.
+ * they are accumulated into the output arrays, which the caller zeroes. The skip and gate,
+ * out = (y + D u) silu(z), and the derivatives of gate and softplus are pointwise passes
+ * vectorized over channels.
  *
  * The exponential is a polynomial written so that the compiler vectorizes it (libm's exp2 is
  * a scalar call): 2^x = 2^n * 2^f with n = round(x), |f| <= 1/2, and 2^f by its Taylor series
@@ -34,6 +38,7 @@
 #include <string.h>
 
 #define LN2 0.6931471805599453094
+#define LOG2E 1.4426950408889634074
 #define LOG2E 1.4426950408889634074
 
 static inline float exp2_float(float x) {
@@ -203,6 +208,53 @@ static inline double exp2_double(double x) {
         free(states);                                                                              \
         free(decays);                                                                              \
         free(carry);                                                                               \
+        return 0;                                                                                  \
+    }                                                                                              \
+                                                                                                   \
+    /* The block's depthwise causal convolution along time (width taps, weights (width, dim)):     \
+     * out[b, t, d] = bias[d] + sum_j w[j, d] x[b, t - width + 1 + j, d], x = 0 before the row. */ \
+    int conv_forward_##SUFFIX(int64_t batch, int64_t length, int64_t dim, int64_t width,           \
+                              const T *x, const T *w, const T *bias, T *out) {                     \
+        for (int64_t b = 0; b < batch; ++b) {                                                      \
+            for (int64_t t = 0; t < length; ++t) {                                                 \
+                T *o = out + (b * length + t) * dim;                                               \
+                memcpy(o, bias, (size_t)dim * sizeof(T));                                          \
+                for (int64_t j = 0; j < width; ++j) {                                              \
+                    int64_t s = t - width + 1 + j;                                                 \
+                    if (s < 0) continue;                                                           \
+                    const T *xs = x + (b * length + s) * dim, *wj = w + j * dim;                   \
+                    _Pragma("omp simd")                                                            \
+                    for (int64_t d = 0; d < dim; ++d) o[d] += xs[d] * wj[d];                       \
+                }                                                                                  \
+            }                                                                                      \
+        }                                                                                          \
+        return 0;                                                                                  \
+    }                                                                                              \
+                                                                                                   \
+    /* Its gradients; grad_w (width, dim) and grad_bias (dim) are accumulated: zero them. */       \
+    int conv_backward_##SUFFIX(int64_t batch, int64_t length, int64_t dim, int64_t width,          \
+                               const T *x, const T *w, const T *grad_out, T *grad_x, T *grad_w,    \
+                               T *grad_bias) {                                                     \
+        for (int64_t b = 0; b < batch; ++b) {                                                      \
+            for (int64_t s = 0; s < length; ++s) {                                                 \
+                const T *xs = x + (b * length + s) * dim, *g = grad_out + (b * length + s) * dim;  \
+                T *gx = grad_x + (b * length + s) * dim;                                           \
+                memset(gx, 0, (size_t)dim * sizeof(T));                                            \
+                _Pragma("omp simd")                                                                \
+                for (int64_t d = 0; d < dim; ++d) grad_bias[d] += g[d];                            \
+                for (int64_t j = 0; j < width; ++j) {                                              \
+                    int64_t t = s + width - 1 - j; /* the output that x[s] reaches through tap j */\
+                    if (t >= length) continue;                                                     \
+                    const T *gt = grad_out + (b * length + t) * dim, *wj = w + j * dim;            \
+                    T *gw = grad_w + j * dim;                                                      \
+                    _Pragma("omp simd")                                                            \
+                    for (int64_t d = 0; d < dim; ++d) {                                            \
+                        gx[d] += gt[d] * wj[d];                                                    \
+                        gw[d] += gt[d] * xs[d];                                                    \
+                    }                                                                              \
+                }                                                                                  \
+            }                                                                                      \
+        }                                                                                          \
         return 0;                                                                                  \
     }
 
