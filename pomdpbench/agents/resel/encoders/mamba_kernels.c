@@ -27,8 +27,9 @@
  * vectorized over channels.
  *
  * The exponential is a polynomial written so that the compiler vectorizes it (libm's exp2 is
- * a scalar call): 2^x = 2^n * 2^f with n = round(x), |f| <= 1/2, and 2^f by its Taylor series
- * to degree 7 (float, truncation error 5e-9 relative) or 13 (double, 4e-18). Results under
+ * a scalar call): 2^x = 2^n * 2^f with n = round(x), |f| <= 1/2, and 2^f by a polynomial:
+ * degree 6 interpolating at Chebyshev nodes (float: 2.5e-9 relative before rounding, 1.1e-7
+ * after, about 1 ulp), the Taylor series to degree 13 (double, 4e-18). Results under
  * 2^-126 (float) or 2^-1022 (double) are returned as 0, where libm returns subnormals.
  * Reductions over the state are marked `omp simd` (compile with -fopenmp-simd, no OpenMP
  * runtime is used), which lets the compiler vectorize them without -ffast-math.
@@ -40,19 +41,20 @@
 #define LN2 0.6931471805599453094
 #define LOG2E 1.4426950408889634074
 #define LOG2E 1.4426950408889634074
+#define LOG2E 1.4426950408889634074
 
 static inline float exp2_float(float x) {
     float xc = x < -126.0f ? -126.0f : (x > 127.0f ? 127.0f : x);
     float shifted = xc + 12582912.0f; /* 1.5 * 2^23: the low mantissa bits now hold round(x) */
     float n = shifted - 12582912.0f;
     float f = xc - n;
-    float p = (float)(LN2 * LN2 * LN2 * LN2 * LN2 * LN2 * LN2 / 5040.0);
-    p = p * f + (float)(LN2 * LN2 * LN2 * LN2 * LN2 * LN2 / 720.0);
-    p = p * f + (float)(LN2 * LN2 * LN2 * LN2 * LN2 / 120.0);
-    p = p * f + (float)(LN2 * LN2 * LN2 * LN2 / 24.0);
-    p = p * f + (float)(LN2 * LN2 * LN2 / 6.0);
-    p = p * f + (float)(LN2 * LN2 / 2.0);
-    p = p * f + (float)LN2;
+    /* 2^f on [-1/2, 1/2]: interpolation at Chebyshev nodes, degree 6 (2.5e-9 relative) */
+    float p = 1.5461445e-4f;
+    p = p * f + 1.3400428e-3f;
+    p = p * f + 9.6180569e-3f;
+    p = p * f + 5.5503272e-2f;
+    p = p * f + 2.4022651e-1f;
+    p = p * f + 6.9314718e-1f;
     p = p * f + 1.0f;
     union { float f; int32_t i; } bits;
     bits.f = shifted;
@@ -104,9 +106,11 @@ static inline double exp2_double(double x) {
                     int64_t row = b * length + t, at = row * dim + d;                              \
                     const T *bt = B + row * nstate, *ct = C + row * nstate;                        \
                     T step = delta[at], push = step * u[at], k = keep[row], acc = 0;               \
+                    if (k != 1) /* a reset: keep[row] = 0 drops the carried state */               \
+                        for (int64_t n = 0; n < nstate; ++n) h[n] *= k;                            \
                     _Pragma("omp simd reduction(+ : acc)")                                         \
                     for (int64_t n = 0; n < nstate; ++n) {                                         \
-                        T state = EXP2(step * a2[n]) * k * h[n] + push * bt[n];                    \
+                        T state = EXP2(step * a2[n]) * h[n] + push * bt[n];                        \
                         h[n] = state;                                                              \
                         acc += ct[n] * state;                                                      \
                     }                                                                              \
