@@ -12,8 +12,9 @@ actions), as RESeL Table 3 measured. Encoders: ``mamba``, ``gru``, ``transformer
 (``encoders/mamba_kernels.c``; the pure ones where no compiler exists),
 so that a change of the kernels is measured before and after in one run, ``mamba-previous``:
 ``mamba`` with the pure-PyTorch scan before ``scan.py``'s (``encoders/scan_previous.py``), and
-``mamba-no-scan``: ``mamba`` with the state-space part of the scan removed (the block keeps its projections, convolution,
-skip and gate: ``out = D u silu(z)``), the floor that no scan, however fast, can go below.
+``mamba-no-scan``: ``mamba`` with the state-space part of the scan removed (the block keeps its
+projections, convolution, skip and gate: ``out = D u silu(z)``), the floor that no scan, however
+fast, can go below.
 
 Peak memory: after the timings, each encoder's agent is built again in a child process, makes
 one warm-up update, and the peak memory of its next update above what the process held before
