@@ -213,6 +213,22 @@ def test_a_failed_build_falls_back_with_the_compilers_first_error(
 
 
 @pytest.mark.usefixtures("fresh_build")
+def test_an_unwritable_cache_falls_back_naming_the_setting(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture, tmp_path: Path
+) -> None:
+    if kernel_build.compiler() is None:
+        pytest.skip("no C compiler found")
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    monkeypatch.setenv("POMDPBENCH_CACHE", str(blocker))
+    inputs, keep = scan_inputs(torch.float64, batch=2, length=5)
+    with caplog.at_level(logging.WARNING, logger=LOGGER):
+        out = selective_scan(*inputs, keep)
+    torch.testing.assert_close(out, reference_selective_scan(*inputs, keep))
+    _fell_back(caplog, expect="set POMDPBENCH_CACHE to a writable folder")
+
+
+@pytest.mark.usefixtures("fresh_build")
 def test_other_devices_and_dtypes_are_left_to_the_pure_scan(
     caplog: pytest.LogCaptureFixture,
 ) -> None:

@@ -96,9 +96,12 @@ def library_path(cc: str) -> Path:
 
 def build(cc: str, target: Path) -> str | None:
     """Compile :data:`SOURCE` into ``target``; None, or why it failed (one line)."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=target.stem, suffix=".tmp")
-    os.close(handle)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=target.stem, suffix=".tmp")
+        os.close(handle)
+    except OSError as exc:
+        return f"cannot write the kernel cache ({exc}): set POMDPBENCH_CACHE to a writable folder"
     command = [cc, *FLAGS, "-o", temporary, str(SOURCE)]
     try:
         result = subprocess.run(
