@@ -39,7 +39,7 @@ LOG = logging.getLogger(__name__)
 
 @cache
 def _note(reason: str) -> None:
-    LOG.warning("pomdpbench: the Mamba scan and convolution run in pure PyTorch: %s", reason)
+    LOG.warning("pomdpbench: the Mamba block runs without its compiled CPU kernels: %s", reason)
 
 
 def kernel_for(u: Tensor) -> ctypes.CDLL | None:
