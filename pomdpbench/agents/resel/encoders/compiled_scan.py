@@ -6,9 +6,9 @@ values and gradients up to float rounding. On CPU tensors of float32 or float64 
 ``mamba_kernels.c`` (built on first use, :mod:`.kernel_build`): per row and channel the state
 stays in a local array while time is walked, so the state of every token is computed once in
 cache instead of streamed through memory in chunks, and the backward pass recomputes a channel's
-states into a ``(length, d_state)`` scratch array. Only the recurrence and its reductions are
-in C; the softplus, skip, gate and their gradients are the PyTorch code the pure scan uses
-(:func:`.scan.gated_backward`), so both round those layers alike.
+states and decays into ``(length, d_state)`` scratch arrays. The skip and gate and the
+derivatives of gate and softplus are vectorized passes of the same file; the softplus itself is
+PyTorch's. The C file's header describes the kernels.
 
 The pure-PyTorch scan runs instead, after one logged line that says why, when the tensors are
 not on the CPU or not float32/float64, when no compiler is found or the build fails, or when
@@ -159,5 +159,5 @@ class _CompiledScan(torch.autograd.Function):
 
     @staticmethod
     def backward(ctx: Any, grad_out: Tensor) -> tuple[Tensor | None, ...]:
-        saved = tuple(_prepared(grad_out.dtype, *ctx.saved_tensors))
+        saved = tuple(_prepared(ctx.saved_tensors[0].dtype, *ctx.saved_tensors))
         return (*scan_backward(ctx.library, saved, grad_out), None, None)

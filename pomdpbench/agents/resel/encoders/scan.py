@@ -276,8 +276,8 @@ def gated_backward(
     """Gradients wrt ``u, dt, A, B, C, D, z`` of ``(y + D u) silu(z)``, ``delta = softplus(dt)``.
 
     ``scan_backward(delta, gy)`` gives the scan's own part from ``gy = d loss / d y``; the gate,
-    skip and softplus use the kernels autograd uses for those layers. Shared by this scan and
-    the compiled one (``compiled_scan.py``), so both round the folded layers alike.
+    skip and softplus use the kernels autograd uses for those layers, so the folded layers
+    round as the unfused ones did.
     """
     gy = grad_out * F.silu(z)  # d loss / d y
     grad_z = torch.ops.aten.silu_backward(grad_out * (y + u * D), z)
