@@ -170,16 +170,21 @@ def _fell_back(caplog: pytest.LogCaptureFixture, *, expect: str) -> None:
 
 
 @pytest.mark.usefixtures("fresh_build")
+@pytest.mark.parametrize(
+    ("value", "expect"),
+    [("torch", "POMDPBENCH_SCAN=torch is set"), ("fast", "is not 'auto' or 'torch'")],
+)
 def test_the_environment_chooses_the_pure_scan(
-    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+    value: str, expect: str, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    monkeypatch.setenv(compiled_scan.ENV, "torch")
+    """``torch`` asks for the pure scan; a value it does not know falls back and says so."""
+    monkeypatch.setenv(compiled_scan.ENV, value)
     inputs, keep = scan_inputs(torch.float64, batch=2, length=5)
     with caplog.at_level(logging.WARNING, logger=LOGGER):
         out = selective_scan(*inputs, keep)
         selective_scan(*inputs, keep)  # logged once, not per call
     torch.testing.assert_close(out, torch_scan.selective_scan(*inputs, keep), rtol=0, atol=0)
-    _fell_back(caplog, expect="POMDPBENCH_SCAN=torch")
+    _fell_back(caplog, expect=expect)
 
 
 @pytest.mark.usefixtures("fresh_build")
