@@ -37,7 +37,6 @@ batched matrix-vector product), those over channels are matrix products.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from typing import Any
 
 import torch
@@ -87,10 +86,10 @@ def selective_scan(
         out: Tensor = _SelectiveScan.apply(*inputs, keep)
         return out
     y = _Chunks(u, F.softplus(dt), A, B, C, keep).outputs(None)
-    return gate(y, u, D, z)
+    return _gate(y, u, D, z)
 
 
-def gate(y: Tensor, u: Tensor, D: Tensor, z: Tensor) -> Tensor:
+def _gate(y: Tensor, u: Tensor, D: Tensor, z: Tensor) -> Tensor:
     """``(y + D u) silu(z)``, rounded as the unfused layers round it."""
     return (y + u * D) * F.silu(z)
 
@@ -248,43 +247,20 @@ class _SelectiveScan(torch.autograd.Function):
         starts: list[Tensor] = []
         y = _Chunks(u, F.softplus(dt), A, B, C, keep).outputs(starts)
         ctx.save_for_backward(u, dt, A, B, C, D, z, keep, y, *starts)
-        return gate(y, u, D, z)
+        return _gate(y, u, D, z)
 
     @staticmethod
     def backward(ctx: Any, grad_out: Tensor) -> tuple[Tensor | None, ...]:
         u, dt, A, B, C, D, z, keep, y, *starts = ctx.saved_tensors
-
-        def scan_backward(delta: Tensor, gy: Tensor) -> Gradients:
-            return _Chunks(u, delta, A, B, C, keep).backward(gy, starts, A)
-
-        return (*gated_backward(grad_out, u, dt, D, z, y, scan_backward), None)
-
-
-Gradients = tuple[Tensor, Tensor, Tensor, Tensor, Tensor]
-"""Of the loss wrt ``delta * u``, ``delta`` through the decay only, A, B and C."""
-
-
-def gated_backward(
-    grad_out: Tensor,
-    u: Tensor,
-    dt: Tensor,
-    D: Tensor,
-    z: Tensor,
-    y: Tensor,
-    scan_backward: Callable[[Tensor, Tensor], Gradients],
-) -> tuple[Tensor, ...]:
-    """Gradients wrt ``u, dt, A, B, C, D, z`` of ``(y + D u) silu(z)``, ``delta = softplus(dt)``.
-
-    ``scan_backward(delta, gy)`` gives the scan's own part from ``gy = d loss / d y``; the gate,
-    skip and softplus use the kernels autograd uses for those layers, so the folded layers
-    round as the unfused ones did.
-    """
-    gy = grad_out * F.silu(z)  # d loss / d y
-    grad_z = torch.ops.aten.silu_backward(grad_out * (y + u * D), z)
-    grad_D = (gy * u).sum((0, 1))
-    delta = F.softplus(dt)
-    grad_du, grad_delta, grad_A, grad_B, grad_C = scan_backward(delta, gy)
-    grad_delta.addcmul_(grad_du, u)
-    grad_dt = torch.ops.aten.softplus_backward(grad_delta, dt, 1.0, 20.0)
-    grad_u = grad_du.mul_(delta).add_(gy * D)
-    return grad_u, grad_dt, grad_A, grad_B, grad_C, grad_D, grad_z
+        # The gate out = (y + D u) * silu(z), with the kernels autograd uses for the layers.
+        gy = grad_out * F.silu(z)  # d loss / d y
+        grad_z = torch.ops.aten.silu_backward(grad_out * (y + u * D), z)
+        grad_D = (gy * u).sum((0, 1))
+        delta = F.softplus(dt)
+        chunks = _Chunks(u, delta, A, B, C, keep)
+        grad_du, grad_delta, grad_A, grad_B, grad_C = chunks.backward(gy, starts, A)
+        del chunks
+        grad_delta.addcmul_(grad_du, u)
+        grad_dt = torch.ops.aten.softplus_backward(grad_delta, dt, 1.0, 20.0)
+        grad_u = grad_du.mul_(delta).add_(gy * D)
+        return grad_u, grad_dt, grad_A, grad_B, grad_C, grad_D, grad_z, None
