@@ -7,10 +7,14 @@ critic heads of 2 x 256; the Transformer at the public launcher's width 512, 4 l
 on a batch of two 1000-step trajectories of HalfCheetah's sizes (17-d observations, 6-d
 actions), as RESeL Table 3 measured. Encoders: ``mamba``, ``gru``, ``transformer`` and
 ``mlp`` (the Mamba block replaced by a position-wise layer: Table 3's "FC"),
-``mamba-previous``: ``mamba`` with the scan it replaced (``encoders/scan_previous.py``), so that
-a change of the scan is measured before and after in one run, and ``mamba-no-scan``: ``mamba``
-with the state-space part of the scan removed (the block keeps its projections, convolution,
-skip and gate: ``out = D u silu(z)``), the floor that no scan, however fast, can go below.
+``mamba-torch``: ``mamba`` with the pure-PyTorch scan and convolution (``encoders/scan.py``,
+``compiled_conv.torch_causal_conv``) where ``mamba`` runs the compiled CPU kernels
+(``encoders/mamba_kernels.c``; the pure ones where no compiler exists),
+so that a change of the kernels is measured before and after in one run, ``mamba-previous``:
+``mamba`` with the pure-PyTorch scan before ``scan.py``'s (``encoders/scan_previous.py``), and
+``mamba-no-scan``: ``mamba`` with the state-space part of the scan removed (the block keeps its
+projections, convolution, skip and gate: ``out = D u silu(z)``), the floor that no scan, however
+fast, can go below.
 
 Peak memory: after the timings, each encoder's agent is built again in a child process, makes
 one warm-up update, and the peak memory of its next update above what the process held before
@@ -22,7 +26,7 @@ median. RESeL Table 3 measured Mamba at 25.8 % and FC at 14.4 % of GRU on an RTX
 
 Usage: python benchmarks/resel_update.py [--repeats 5] [--threads N] [--device cpu|cuda]
        [--preset paper|sanity|smoke] [--no-memory]
-       [--encoders mamba gru transformer mlp mamba-previous mamba-no-scan]
+       [--encoders mamba gru transformer mlp mamba-torch mamba-previous mamba-no-scan]
 """
 
 from __future__ import annotations
@@ -51,6 +55,8 @@ from pomdpbench.agents.protocol import AgentContext
 from pomdpbench.agents.resel.agent import Resel, ReselGRU, ReselTransformer
 from pomdpbench.agents.resel.config import ReselConfig
 from pomdpbench.agents.resel.encoders import mamba as mamba_module
+from pomdpbench.agents.resel.encoders.compiled_scan import ENV, kernel_for
+from pomdpbench.agents.resel.encoders.kernel_build import load_kernel
 from pomdpbench.agents.resel.encoders.scan_previous import previous_selective_scan
 from pomdpbench.registry import get_task
 
@@ -100,6 +106,7 @@ AGENTS: dict[str, type[Resel]] = {
     "gru": ReselGRU,
     "transformer": ReselTransformer,
     "mlp": ReselMLP,
+    "mamba-torch": Resel,
     "mamba-previous": Resel,
     "mamba-no-scan": Resel,
 }
@@ -124,7 +131,22 @@ SCANS = {"mamba-previous": previous_scan, "mamba-no-scan": no_scan}
 
 @contextlib.contextmanager
 def scan_for(kind: str) -> Iterator[None]:
-    """Swap in another scan while a ``mamba-previous`` or ``mamba-no-scan`` agent runs."""
+    """Swap in another scan while a ``mamba-torch``, ``-previous`` or ``-no-scan`` agent runs.
+
+    ``mamba-torch`` sets ``POMDPBENCH_SCAN=torch``, which the block reads at every call: the
+    pure-PyTorch scan and convolution, as where no compiler exists.
+    """
+    if kind == "mamba-torch":
+        previous = os.environ.get(ENV)
+        os.environ[ENV] = "torch"
+        try:
+            yield
+        finally:
+            if previous is None:
+                del os.environ[ENV]
+            else:
+                os.environ[ENV] = previous
+        return
     if kind not in SCANS:
         yield
         return
@@ -233,6 +255,13 @@ def peak_in_child(kind: str, args: argparse.Namespace) -> float | None:
     return float(result.stdout.split()[-1])
 
 
+def scan_in_use(device: str) -> str:
+    """Which scan the ``mamba`` row runs (the compiled one, or why not)."""
+    if kernel_for(torch.zeros(1, device=device)) is None:
+        return "pure PyTorch (see the logged reason)"
+    return load_kernel()[1]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=5)
@@ -254,6 +283,7 @@ def main() -> None:
         f"threads, {args.device}; preset {args.preset}: {preset.steps}-step trajectories, "
         f"obs {preset.obs}, act {preset.act}, settings {preset.config}"
     )
+    print(f"mamba's scan: {scan_in_use(args.device)}")
     agents = {kind: build(kind, args.device, preset) for kind in kinds}
     for kind in kinds:  # warm-up: first calls allocate and pick kernels
         time_update(agents[kind], kind, args.device)
@@ -272,11 +302,12 @@ def main() -> None:
         print(f"{kind:<16} {1000 * medians[kind]:>10.1f} {ratio:>8.3f} {peak:>9}")
     if "mamba" in medians:
         print(f"mamba/gru = {medians['mamba'] / medians['gru']:.3f}")
-    if "mamba" in medians and "mamba-previous" in medians:
-        print(f"mamba/mamba-previous = {medians['mamba'] / medians['mamba-previous']:.3f}")
-        old, new = peaks["mamba-previous"], peaks["mamba"]
-        if old is not None and new is not None:
-            print(f"peak memory mamba/mamba-previous = {new / old:.3f}")
+    for other in ("mamba-torch", "mamba-previous"):
+        if "mamba" in medians and other in medians:
+            print(f"mamba/{other} = {medians['mamba'] / medians[other]:.3f}")
+            old, new = peaks[other], peaks["mamba"]
+            if old is not None and new is not None:
+                print(f"peak memory mamba/{other} = {new / old:.3f}")
 
 
 if __name__ == "__main__":

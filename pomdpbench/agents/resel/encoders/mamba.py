@@ -33,8 +33,10 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from pomdpbench.agents.resel.encoders.base import Core, Layout, uniform_like
+from pomdpbench.agents.resel.encoders.compiled_conv import causal_conv
+from pomdpbench.agents.resel.encoders.compiled_scan import selective_scan
 from pomdpbench.agents.resel.encoders.cuda_scan import cuda_selective_scan
-from pomdpbench.agents.resel.encoders.scan import scan_step, selective_scan
+from pomdpbench.agents.resel.encoders.scan import scan_step
 
 MambaState = list[tuple[Tensor | None, Tensor]]
 """Per block: the last ``d_conv`` convolution inputs ``(batch, d_inner, d_conv)`` (None without
@@ -106,19 +108,9 @@ class Mamba(nn.Module):
         return out
 
     def _causal_conv(self, x: Tensor) -> Tensor:
-        """Depthwise causal convolution along time as ``d_conv`` shifted multiply-adds.
-
-        ``F.conv1d`` computes the same, but its depthwise CPU kernel was 10-50x slower here on
-        these shapes, and this form needs no transposes.
-        """
+        """Depthwise causal convolution along time (``compiled_conv.py``)."""
         assert self.conv1d is not None and self.conv1d.bias is not None
-        length = x.shape[1]
-        weight = self.conv1d.weight.squeeze(1)  # (d_inner, d_conv)
-        padded = F.pad(x, (0, 0, self.d_conv - 1, 0))
-        out = torch.addcmul(self.conv1d.bias, padded[:, :length], weight[:, 0])
-        for j in range(1, self.d_conv):
-            out = out.addcmul(padded[:, j : j + length], weight[:, j])
-        return out
+        return causal_conv(x, self.conv1d.weight.squeeze(1), self.conv1d.bias)
 
     def initial_state(self, batch: int, random: bool) -> tuple[Tensor | None, Tensor]:
         """Zero (or uniform) convolution window and scan state."""
