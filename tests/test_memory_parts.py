@@ -12,6 +12,7 @@ from torch.distributions import Normal, TanhTransform, TransformedDistribution
 from pomdpbench.agents.memory.sequence_replay import SequenceReplay
 from pomdpbench.agents.memory.tanh_gaussian import (
     sample_joint,
+    sample_tanh_gaussian,
     squashed_log_prob,
     tanh_log_prob,
 )
@@ -45,6 +46,26 @@ def test_joint_tanh_gaussian_gives_each_part_its_own_tanh_corrected_log_prob() -
         torch.cat([log_std_a, log_std_z], -1),
     )
     torch.testing.assert_close(log_a + log_z, joint, atol=1e-4, rtol=1e-4)
+
+
+def test_the_sampler_gives_the_general_forms_value_and_gradients() -> None:
+    """The sampler writes the Gaussian term with its noise (eps^2 for ((u - mean) / std)^2):
+    the same log-probability and the same gradients as the general form on the same draw."""
+    torch.manual_seed(0)
+    mean = torch.randn(64, 3, dtype=torch.float64, requires_grad=True)
+    log_std = (0.3 * torch.randn(64, 3, dtype=torch.float64)).requires_grad_(True)
+    torch.manual_seed(1)
+    value, log_prob = sample_tanh_gaussian(mean, log_std)
+    torch.manual_seed(1)
+    pre_tanh = mean + log_std.exp() * torch.randn_like(mean)
+    expected = tanh_log_prob(pre_tanh, mean, log_std)
+    torch.testing.assert_close(value, torch.tanh(pre_tanh))
+    torch.testing.assert_close(log_prob, expected)
+    upstream = torch.randn(64, dtype=torch.float64), torch.randn(64, 3, dtype=torch.float64)
+    got = torch.autograd.grad((log_prob, value), (mean, log_std), upstream)
+    want = torch.autograd.grad((expected, torch.tanh(pre_tanh)), (mean, log_std), upstream)
+    for g, w in zip(got, want, strict=True):
+        torch.testing.assert_close(g, w)
 
 
 def test_tanh_correction_by_hand() -> None:

@@ -1,7 +1,7 @@
 """The learners' network blocks compute what their plain definitions compute.
 
-``EnsembleLinear`` (with its one-output heads) and ``ensemble_member`` are speed-motivated
-rewrites of simple expressions; each is checked here against that expression in float64,
+``EnsembleLinear`` (with its one-output heads), ``ensemble_member`` and ``min_over_members``
+are speed-motivated rewrites of simple expressions; each is checked here against that expression in float64,
 values and gradients, so a faster path can never change what is learned. ``descend_together`` must equal one backward pass and step per loss, bit for bit.
 """
 
@@ -13,6 +13,7 @@ import pytest
 import torch
 from torch import nn
 
+from pomdpbench.agents.ensemble_min import min_over_members
 from pomdpbench.agents.nets import adam, ensemble_member, ensemble_mlp
 from pomdpbench.agents.offpolicy import descend_together
 
@@ -28,8 +29,8 @@ def member_reference(net: nn.Sequential, member: int, x: torch.Tensor) -> torch.
     return x
 
 
-def ensemble(in_size: int, out_size: int, members: int = 2) -> nn.Sequential:
-    torch.manual_seed(0)
+def ensemble(in_size: int, out_size: int, members: int = 2, seed: int = 0) -> nn.Sequential:
+    torch.manual_seed(seed)
     return ensemble_mlp(members, in_size, (16, 8), out_size).double()
 
 
@@ -57,6 +58,32 @@ def test_ensemble_member_is_that_member_alone() -> None:
     net = ensemble(4, 1)
     x = torch.randn(6, 4, dtype=torch.float64)
     torch.testing.assert_close(ensemble_member(net, 1, x), net(x)[1])
+
+
+def test_min_over_members_matches_autograd_values_and_gradients() -> None:
+    net = ensemble(5, 1, members=3, seed=1).requires_grad_(False)
+    with torch.no_grad():  # no member lower everywhere: each wins 15-29 of the 64 rows
+        net[-1].bias.zero_()
+    x = torch.randn(64, 5, dtype=torch.float64, requires_grad=True)
+    reference = net(x).min(0).values.squeeze(-1)
+    fast = min_over_members(net, x)
+    torch.testing.assert_close(fast, reference)
+    upstream = torch.randn(64, dtype=torch.float64)
+    (expected,) = torch.autograd.grad(reference, x, upstream)
+    (got,) = torch.autograd.grad(fast, x, upstream)
+    torch.testing.assert_close(got, expected)
+    winners = net(x).squeeze(-1).argmin(0)
+    assert set(winners.tolist()) == {0, 1, 2}  # the row split is exercised for every member
+    assert torch.autograd.gradcheck(lambda t: min_over_members(net, t), (x,))
+
+
+def test_min_over_members_falls_back_where_its_backward_does_not_apply() -> None:
+    trainable = ensemble(5, 1)
+    x = torch.randn(8, 5, dtype=torch.float64)
+    min_over_members(trainable, x).sum().backward()  # not frozen: autograd, weights get grads
+    assert all(p.grad is not None for p in trainable.parameters())
+    tanh_net = ensemble_mlp(2, 5, (16,), 1, activation=nn.Tanh).double().requires_grad_(False)
+    torch.testing.assert_close(min_over_members(tanh_net, x), tanh_net(x).min(0).values.squeeze(-1))
 
 
 def test_descend_together_equals_a_backward_and_step_per_loss() -> None:

@@ -27,6 +27,7 @@ import torch
 import torch.nn.functional as F
 
 from pomdpbench.agents.config import at_least, fraction, positive
+from pomdpbench.agents.ensemble_min import min_over_members
 from pomdpbench.agents.memory.factory import MemoryName
 from pomdpbench.agents.memory.tanh_gaussian import sample_tanh_gaussian, squash_log_std
 from pomdpbench.agents.nets import adam, ensemble_mlp, mlp
@@ -195,7 +196,7 @@ class SAC(OffPolicyAgent):
             actor_loss = (pi * (alpha * action - q_pi)).sum(-1).mean()
             entropy = -(pi * action).sum(-1).mean()
         else:
-            q_pi = self.critic(torch.cat([c_pi, action], -1)).min(0).values.squeeze(-1)
+            q_pi = min_over_members(self.critic, torch.cat([c_pi, action], -1))
             actor_loss = (alpha * log_prob - q_pi).mean()
             entropy = -log_prob.mean()
         if log_prob_z is not None:
