@@ -36,12 +36,15 @@ def ensemble(in_size: int, out_size: int, members: int = 2, seed: int = 0) -> nn
 
 @pytest.mark.parametrize("out_size", [1, 3])
 @pytest.mark.parametrize("shared_input", [True, False])
-def test_ensemble_mlp_matches_each_member_written_out(out_size: int, shared_input: bool) -> None:
+@pytest.mark.parametrize("rows", [7, 12000])  # 12000: heads past SMALL_PRODUCT, member by member
+def test_ensemble_mlp_matches_each_member_written_out(
+    out_size: int, shared_input: bool, rows: int
+) -> None:
     net = ensemble(5, out_size, members=3)
-    shape = (7, 5) if shared_input else (3, 7, 5)
+    shape = (rows, 5) if shared_input else (3, rows, 5)
     x = torch.randn(*shape, dtype=torch.float64, requires_grad=True)
     out = net(x)
-    assert out.shape == (3, 7, out_size)
+    assert out.shape == (3, rows, out_size)
     reference = torch.stack(
         [member_reference(net, m, x if shared_input else x[m]) for m in range(3)]
     )
