@@ -24,7 +24,7 @@ from torch import nn
 from pomdpbench.agents.nets import EnsembleLinear
 
 
-def min_over_members(net: nn.Sequential, x: torch.Tensor) -> torch.Tensor:
+def min_over_members(net: nn.Module, x: torch.Tensor) -> torch.Tensor:
     """``net(x).min(0).values.squeeze(-1)``: ``x`` is ``(B, in)``, the result ``(B,)``."""
     layers = list(net.children())
     linear, between = layers[::2], layers[1::2]
@@ -40,7 +40,8 @@ def min_over_members(net: nn.Sequential, x: torch.Tensor) -> torch.Tensor:
         return net(x).min(0).values.squeeze(-1)
     weights = [layer.weight for layer in linear]
     biases = [layer.bias for layer in linear]
-    return _MinOverMembers.apply(x, weights, biases)  # type: ignore[no-any-return]
+    result: torch.Tensor = _MinOverMembers.apply(x, weights, biases)
+    return result
 
 
 class _MinOverMembers(torch.autograd.Function):
