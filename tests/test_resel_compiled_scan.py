@@ -23,7 +23,7 @@ from pomdpbench.agents.resel.encoders import scan as torch_scan
 from pomdpbench.agents.resel.encoders.compiled_conv import torch_causal_conv
 from pomdpbench.agents.resel.encoders.compiled_scan import kernel_for, selective_scan
 from pomdpbench.agents.resel.encoders.scan import reference_selective_scan
-from tests.test_resel_encoders import scan_inputs
+from tests.test_resel_encoders import assert_a_reset_isolates, scan_inputs
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -104,17 +104,7 @@ def test_compiled_scan_matches_the_pure_scan_in_float32(monkeypatch: pytest.Monk
 def test_a_reset_zeroes_the_state_and_stops_every_gradient() -> None:
     """Two trajectories stacked in one row: the second's outputs are those of it alone, and no
     gradient reaches the first's inputs (exactly zero, not small)."""
-    (u, dt, A, B, C, D, z), keep = scan_inputs(torch.float64, batch=1, length=17)
-    keep.fill_(1.0)
-    keep[0, 0] = keep[0, 10] = 0.0
-    out = selective_scan(u, dt, A, B, C, D, z, keep)
-    tail = [x[:, 10:] for x in (u, dt)] + [A] + [x[:, 10:] for x in (B, C)] + [D, z[:, 10:]]
-    alone = selective_scan(*tail, torch.ones(1, 7, dtype=torch.float64))
-    torch.testing.assert_close(out[:, 10:], alone, rtol=1e-12, atol=1e-12)
-    grads = torch.autograd.grad(out[:, 10:].sum(), (u, dt, B, C, z))
-    for grad in grads:
-        assert torch.equal(grad[:, :10], torch.zeros_like(grad[:, :10])), "the state leaks"
-        assert grad[:, 10:].abs().sum() > 0
+    assert_a_reset_isolates(selective_scan, length=17)
 
 
 @pytest.mark.usefixtures("compiled")

@@ -9,6 +9,8 @@ of the parallel pass. Float64 throughout so the comparisons can be tight.
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 import torch
 
@@ -199,17 +201,23 @@ def test_a_reset_zeroes_the_state(chunk: int, monkeypatch: pytest.MonkeyPatch) -
     """After a reset the scan continues as if the sequence started there, and no gradient
     reaches anything before it (chunk 2: the reset starts a chunk; 5: it falls inside one)."""
     monkeypatch.setattr(scan_module, "chunking", lambda *shape: (chunk, 2))
-    (u, dt, A, B, C, D, z), keep = scan_inputs(torch.float64, batch=1, length=16)
+    assert_a_reset_isolates(selective_scan, length=16)
+
+
+def assert_a_reset_isolates(scan: Any, length: int, reset: int = 10) -> None:
+    """Two trajectories stacked in one row, the second starting at ``reset``: its outputs are
+    those of it alone, and no gradient reaches the first's inputs (exactly zero, not small)."""
+    (u, dt, A, B, C, D, z), keep = scan_inputs(torch.float64, batch=1, length=length)
     keep.fill_(1.0)
-    keep[0, 0] = keep[0, 10] = 0.0
-    out = selective_scan(u, dt, A, B, C, D, z, keep)
-    tail = [x[:, 10:] for x in (u, dt)] + [A] + [x[:, 10:] for x in (B, C)] + [D, z[:, 10:]]
-    alone = selective_scan(*tail, torch.ones(1, 6, dtype=torch.float64))
-    torch.testing.assert_close(out[:, 10:], alone, rtol=1e-12, atol=1e-12)
-    grads = torch.autograd.grad(out[:, 10:].sum(), (u, dt, B, C, z))
+    keep[0, 0] = keep[0, reset] = 0.0
+    out = scan(u, dt, A, B, C, D, z, keep)
+    tail = [x[:, reset:] for x in (u, dt)] + [A] + [x[:, reset:] for x in (B, C)]
+    alone = scan(*tail, D, z[:, reset:], torch.ones(1, length - reset, dtype=torch.float64))
+    torch.testing.assert_close(out[:, reset:], alone, rtol=1e-12, atol=1e-12)
+    grads = torch.autograd.grad(out[:, reset:].sum(), (u, dt, B, C, z))
     for grad in grads:
-        assert torch.equal(grad[:, :10], torch.zeros_like(grad[:, :10])), "the state leaks"
-        assert grad[:, 10:].abs().sum() > 0
+        assert torch.equal(grad[:, :reset], torch.zeros_like(grad[:, :reset])), "state leaks"
+        assert grad[:, reset:].abs().sum() > 0
 
 
 def test_chunking_fits_the_buffer_and_saves_a_state_every_64_steps() -> None:
