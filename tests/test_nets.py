@@ -14,7 +14,7 @@ import torch
 from torch import nn
 
 from pomdpbench.agents.ensemble_min import min_over_members
-from pomdpbench.agents.nets import adam, ensemble_member, ensemble_mlp
+from pomdpbench.agents.nets import adam, ensemble_member, ensemble_members, ensemble_mlp
 from pomdpbench.agents.offpolicy import descend_together
 
 
@@ -36,7 +36,7 @@ def ensemble(in_size: int, out_size: int, members: int = 2, seed: int = 0) -> nn
 
 @pytest.mark.parametrize("out_size", [1, 3])
 @pytest.mark.parametrize("shared_input", [True, False])
-@pytest.mark.parametrize("rows", [7, 12000])  # 12000: heads past SMALL_PRODUCT, member by member
+@pytest.mark.parametrize("rows", [7, 17000])  # 17000: heads past SMALL_PRODUCT, member by member
 def test_ensemble_mlp_matches_each_member_written_out(
     out_size: int, shared_input: bool, rows: int
 ) -> None:
@@ -55,6 +55,20 @@ def test_ensemble_mlp_matches_each_member_written_out(
     expected = torch.autograd.grad(reference, params, upstream)
     for g, e in zip(got, expected, strict=True):
         torch.testing.assert_close(g, e)
+
+
+@pytest.mark.parametrize("out_size", [1, 3])
+@pytest.mark.parametrize("rows", [7, 17000])
+def test_ensemble_members_are_those_members_of_the_whole_bit_for_bit(
+    out_size: int, rows: int
+) -> None:
+    """REDQ's target runs 2 of 8 heads alone: the same bits as running all 8 and picking."""
+    torch.manual_seed(0)
+    net = ensemble_mlp(8, 5, (16, 8), out_size, activation=nn.ELU)
+    x = torch.randn(rows, 5)
+    chosen = torch.tensor([6, 1])
+    with torch.no_grad():
+        assert torch.equal(ensemble_members(net, chosen, x), net(x)[chosen])
 
 
 def test_ensemble_member_is_that_member_alone() -> None:

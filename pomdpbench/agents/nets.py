@@ -68,6 +68,15 @@ class EnsembleLinear(nn.Module):
             x = x.unsqueeze(0).expand(self.ensemble, -1, -1)
         return torch.baddbmm(self.bias, x, self.weight)
 
+    def members(self, indices: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+        """Members ``indices`` alone: ``x`` is shared ``(B, in)`` or theirs ``(len, B, in)``."""
+        weight, bias = self.weight[indices], self.bias[indices]
+        if self.out_size == 1:
+            return scalar_heads(x, weight, bias)
+        if x.dim() == 2:
+            x = x.unsqueeze(0).expand(weight.shape[0], -1, -1)
+        return torch.baddbmm(bias, x, weight)
+
     def member(self, index: int, x: torch.Tensor) -> torch.Tensor:
         """Member ``index`` alone on a shared input ``(B, in) -> (B, out)``."""
         return torch.addmm(self.bias[index], x, self.weight[index])
@@ -77,8 +86,10 @@ class EnsembleLinear(nn.Module):
         return f"ensemble={self.ensemble}, in={self.in_size}, out={self.out_size}"
 
 
-SMALL_PRODUCT = 2**18
-"""Elements (1 MiB of float32) up to which :func:`scalar_heads` multiplies and sums."""
+SMALL_PRODUCT = 2**17
+"""Input elements per member (512 KiB of float32) up to which :func:`scalar_heads` multiplies
+and sums. Per member, not in all, so that a subset of an ensemble's members
+(:func:`ensemble_members`) takes the same path, and gives the same bits, as the whole."""
 
 
 def scalar_heads(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
@@ -93,7 +104,7 @@ def scalar_heads(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor) -> t
     16 MiB more peak memory) and 7.6 ms.
     """
     members = weight.shape[0]
-    if members * x.shape[-2] * x.shape[-1] <= SMALL_PRODUCT:
+    if x.shape[-2] * x.shape[-1] <= SMALL_PRODUCT:
         product = x.unsqueeze(0) if x.dim() == 2 else x
         return (product * weight.transpose(1, 2)).sum(-1, keepdim=True) + bias
     inputs = [x] * members if x.dim() == 2 else list(x.unbind(0))
@@ -128,6 +139,18 @@ def ensemble_member(net: nn.Module, index: int, x: torch.Tensor) -> torch.Tensor
     """
     for layer in net.children():
         x = layer.member(index, x) if isinstance(layer, EnsembleLinear) else layer(x)
+    return x
+
+
+def ensemble_members(net: nn.Module, indices: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    """``net(x)[indices]`` for an ensemble MLP and ``x`` ``(B, in)``, without the other members.
+
+    REDQ's target (RESeL) reads the minimum of 2 of the 8 target heads: running all 8 and
+    keeping 2 did four times the target's work. Measured on one core at the paper's sizes, a
+    whole RESeL update with the MLP encoder 575 -> 533 ms, with the GRU 1307 -> 1214 ms.
+    """
+    for layer in net.children():
+        x = layer.members(indices, x) if isinstance(layer, EnsembleLinear) else layer(x)
     return x
 
 

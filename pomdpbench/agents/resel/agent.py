@@ -255,10 +255,10 @@ class Resel:
         """``min_{j in heads} Q'_j - alpha log pi`` at the next steps (expected for discrete)."""
         if self.discrete:
             log_probs = categorical_log_probs(out)
-            q = self.critic_target.q_values(embedding, obs, None)[heads].min(0).values
+            q = self.critic_target.q_values(embedding, obs, None, heads).min(0).values
             return (log_probs.exp() * (q - alpha * log_probs)).sum(-1)
         action, log_prob = gaussian_sample(out)
-        q = self.critic_target.q_values(embedding, obs, action)[heads].min(0).values.squeeze(-1)
+        q = self.critic_target.q_values(embedding, obs, action, heads).min(0).values.squeeze(-1)
         return q - alpha * log_prob
 
     def _q_taken(self, embedding: Tensor, obs: Tensor, action: Tensor) -> Tensor:

@@ -26,7 +26,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from pomdpbench.agents.nets import EnsembleLinear
+from pomdpbench.agents.nets import EnsembleLinear, ensemble_members
 from pomdpbench.agents.resel.config import ReselConfig
 from pomdpbench.agents.resel.encoders import CoreKind, Layout, build_core
 
@@ -162,12 +162,20 @@ class Critic(_Contextual):
         outputs = action_size if discrete else 1
         self.heads = _mlp(inputs, cfg.head_hidden, outputs, ensemble=cfg.ensemble_size)
 
-    def q_values(self, embedding: Tensor, obs: Tensor, action: Tensor | None) -> Tensor:
-        """``(ensemble, M, 1)`` for continuous actions, ``(ensemble, M, |A|)`` for discrete."""
+    def q_values(
+        self, embedding: Tensor, obs: Tensor, action: Tensor | None, heads: Tensor | None = None
+    ) -> Tensor:
+        """``(ensemble, M, 1)`` for continuous actions, ``(ensemble, M, |A|)`` for discrete.
+
+        With ``heads``, only those heads (in that order), without running the others.
+        """
         parts = [self.obs_map(obs)]
         if self.action_map is not None and action is not None:
             parts.append(self.action_map(action))
-        out: Tensor = self.heads(torch.cat([*parts, embedding], dim=-1))
+        inputs = torch.cat([*parts, embedding], dim=-1)
+        out: Tensor = (
+            self.heads(inputs) if heads is None else ensemble_members(self.heads, heads, inputs)
+        )
         return out
 
 
