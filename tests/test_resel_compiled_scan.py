@@ -23,7 +23,7 @@ from pomdpbench.agents.resel.encoders import scan as torch_scan
 from pomdpbench.agents.resel.encoders.compiled_conv import torch_causal_conv
 from pomdpbench.agents.resel.encoders.compiled_scan import kernel_for, selective_scan
 from pomdpbench.agents.resel.encoders.scan import reference_selective_scan
-from tests.test_resel_encoders import assert_a_reset_isolates, scan_inputs
+from tests.test_resel_encoders import assert_a_reset_isolates, assert_scans_agree, scan_inputs
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -66,16 +66,7 @@ def test_compiled_scan_matches_the_step_loop_and_its_gradients(batch: int, lengt
     """Values and every gradient (u, dt, A, B, C, D, z) in float64, with resets inside rows
     and at their ends, odd lengths, one row and several."""
     inputs, keep = scan_inputs(torch.float64, batch=batch, length=length, d_inner=6, n_state=5)
-    fast = selective_scan(*inputs, keep)
-    slow = reference_selective_scan(*inputs, keep)
-    torch.testing.assert_close(fast, slow, rtol=1e-12, atol=1e-12)
-    with torch.no_grad():
-        torch.testing.assert_close(selective_scan(*inputs, keep), slow, rtol=1e-12, atol=1e-12)
-    weights = torch.randn_like(fast)
-    fast_grads = torch.autograd.grad((fast * weights).sum(), inputs)
-    slow_grads = torch.autograd.grad((slow * weights).sum(), inputs)
-    for g_fast, g_slow in zip(fast_grads, slow_grads, strict=True):
-        torch.testing.assert_close(g_fast, g_slow, rtol=1e-10, atol=1e-10)
+    assert_scans_agree(selective_scan, reference_selective_scan, inputs, keep)
 
 
 @pytest.mark.usefixtures("compiled")

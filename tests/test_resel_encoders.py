@@ -165,16 +165,7 @@ def test_chunked_scan_matches_the_step_loop_and_its_gradients(
     """
     monkeypatch.setattr(scan_module, "chunking", lambda *shape: (chunk, checkpoint))
     inputs, keep = scan_inputs(torch.float64)
-    fast = selective_scan(*inputs, keep)
-    slow = reference_selective_scan(*inputs, keep)
-    torch.testing.assert_close(fast, slow, rtol=1e-12, atol=1e-12)
-    with torch.no_grad():
-        torch.testing.assert_close(selective_scan(*inputs, keep), slow, rtol=1e-12, atol=1e-12)
-    weights = torch.randn_like(fast)
-    fast_grads = torch.autograd.grad((fast * weights).sum(), inputs)
-    slow_grads = torch.autograd.grad((slow * weights).sum(), inputs)
-    for g_fast, g_slow in zip(fast_grads, slow_grads, strict=True):
-        torch.testing.assert_close(g_fast, g_slow, rtol=1e-10, atol=1e-10)
+    assert_scans_agree(selective_scan, reference_selective_scan, inputs, keep)
     if chunk == 3:  # finite differences once (seconds): the most fragmented layout
         assert torch.autograd.gradcheck(
             lambda *args: selective_scan(*args, keep), inputs, fast_mode=True
@@ -202,6 +193,26 @@ def test_a_reset_zeroes_the_state(chunk: int, monkeypatch: pytest.MonkeyPatch) -
     reaches anything before it (chunk 2: the reset starts a chunk; 5: it falls inside one)."""
     monkeypatch.setattr(scan_module, "chunking", lambda *shape: (chunk, 2))
     assert_a_reset_isolates(selective_scan, length=16)
+
+
+def assert_scans_agree(
+    scan: Any,
+    reference: Any,
+    inputs: tuple[torch.Tensor, ...],
+    keep: torch.Tensor,
+    value_tol: float = 1e-12,
+    grad_tol: float = 1e-10,
+) -> None:
+    """``scan`` gives ``reference``'s values (with and without autograd) and every gradient."""
+    fast, slow = scan(*inputs, keep), reference(*inputs, keep)
+    torch.testing.assert_close(fast, slow, rtol=value_tol, atol=value_tol)
+    with torch.no_grad():
+        torch.testing.assert_close(scan(*inputs, keep), slow, rtol=value_tol, atol=value_tol)
+    weights = torch.randn_like(fast)
+    fast_grads = torch.autograd.grad((fast * weights).sum(), inputs)
+    slow_grads = torch.autograd.grad((slow * weights).sum(), inputs)
+    for g_fast, g_slow in zip(fast_grads, slow_grads, strict=True):
+        torch.testing.assert_close(g_fast, g_slow, rtol=grad_tol, atol=grad_tol)
 
 
 def assert_a_reset_isolates(scan: Any, length: int, reset: int = 10) -> None:
