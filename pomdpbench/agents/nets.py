@@ -62,20 +62,11 @@ class EnsembleLinear(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Apply member e to ``x[e]``; an input of shape (B, in) is shared by all members."""
-        if self.out_size == 1:
-            return scalar_heads(x, self.weight, self.bias)
-        if x.dim() == 2:
-            x = x.unsqueeze(0).expand(self.ensemble, -1, -1)
-        return torch.baddbmm(self.bias, x, self.weight)
+        return _ensemble_linear(x, self.weight, self.bias)
 
     def members(self, indices: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
         """Members ``indices`` alone: ``x`` is shared ``(B, in)`` or theirs ``(len, B, in)``."""
-        weight, bias = self.weight[indices], self.bias[indices]
-        if self.out_size == 1:
-            return scalar_heads(x, weight, bias)
-        if x.dim() == 2:
-            x = x.unsqueeze(0).expand(weight.shape[0], -1, -1)
-        return torch.baddbmm(bias, x, weight)
+        return _ensemble_linear(x, self.weight[indices], self.bias[indices])
 
     def member(self, index: int, x: torch.Tensor) -> torch.Tensor:
         """Member ``index`` alone on a shared input ``(B, in) -> (B, out)``."""
@@ -84,6 +75,15 @@ class EnsembleLinear(nn.Module):
     def extra_repr(self) -> str:
         """Shape summary shown by ``print(module)``."""
         return f"ensemble={self.ensemble}, in={self.in_size}, out={self.out_size}"
+
+
+def _ensemble_linear(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
+    """``x[e] @ weight[e] + bias[e]`` for every member e (``x`` shared when it is 2-D)."""
+    if weight.shape[-1] == 1:
+        return scalar_heads(x, weight, bias)
+    if x.dim() == 2:
+        x = x.unsqueeze(0).expand(weight.shape[0], -1, -1)
+    return torch.baddbmm(bias, x, weight)
 
 
 SMALL_PRODUCT = 2**17
