@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from pomdpbench.errors import PomdpbenchError
+from pomdpbench.record.job import JobSpec
 
 MANIFEST = "manifest.json"
 SUMMARY = "summary.csv"
@@ -81,6 +82,27 @@ def _cell(value: Any) -> str:
 def run_path(run_key: str) -> str:
     """Where a run's record lives inside the bundle."""
     return f"{RUNS_DIR}{run_key}.json"
+
+
+def record_job(record: Mapping[str, Any], entry_point: str = "") -> JobSpec:
+    """The job a run record describes, read back from the bundle.
+
+    Without ``entry_point`` it is the run's identity (its run key and config hash, which a check
+    compares with the record's own); with the installed agent's entry point, a job to run again.
+    """
+    return JobSpec(
+        agent=record["agent"],
+        agent_version=record["agent_version"],
+        agent_entry_point=entry_point,
+        task=record["task"],
+        suite=record["suite"],
+        tier=record["tier"],
+        seed=record["seed"],
+        budget=record["budget_steps"],
+        eval_every=record["eval_every"],
+        eval_episodes=record["eval_episodes"],
+        config=record["agent_config"],
+    )
 
 
 def bundle_files(manifest: dict[str, Any], records: Sequence[dict[str, Any]]) -> dict[str, bytes]:

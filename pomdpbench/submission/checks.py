@@ -26,12 +26,19 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pomdpbench.errors import UnknownIdError
-from pomdpbench.record.job import PROTOCOL_VERSION, JobSpec, schedule
+from pomdpbench.record.job import PROTOCOL_VERSION, schedule
 from pomdpbench.record.scoring import area_under_curve, final_score
 from pomdpbench.record.vocabulary import Tier
 from pomdpbench.registry import TIERS, TaskSpec, get_suite, get_task
 from pomdpbench.submission import schema
-from pomdpbench.submission.bundle import MANIFEST, RUNS_DIR, SUMMARY, SUMMARY_COLUMNS, sha256
+from pomdpbench.submission.bundle import (
+    MANIFEST,
+    RUNS_DIR,
+    SUMMARY,
+    SUMMARY_COLUMNS,
+    record_job,
+    sha256,
+)
 
 TASK_DEFINITION = ("entry_point", "kwargs", "eval_kwargs", "max_episode_steps", "metric")
 """The parts of a task spec that change what the environment does."""
@@ -146,19 +153,7 @@ def _check_run(record: dict[str, Any], name: str, manifest: dict[str, Any]) -> l
     ]
     if name != f"{RUNS_DIR}{record['run_key']}.json":
         reasons.append(f"{where}: stored as {name}, not under its run key {record['run_key']}")
-    identity = JobSpec(
-        agent=record["agent"],
-        agent_version=record["agent_version"],
-        agent_entry_point="",
-        task=record["task"],
-        suite=record["suite"],
-        tier=record["tier"],
-        seed=record["seed"],
-        budget=record["budget_steps"],
-        eval_every=record["eval_every"],
-        eval_episodes=record["eval_episodes"],
-        config=record["agent_config"],
-    )
+    identity = record_job(record)
     if identity.run_key != record["run_key"] or identity.config_hash != record["config_hash"]:
         reasons.append(
             f"{where}: its run key is not the hash of its identity (agent, config, task, tier, "

@@ -140,8 +140,8 @@ def rerun(records: Sequence[dict[str, Any]]) -> dict[str, tuple[list[tuple[int, 
     """
     from pomdpbench.agents.registry import get_agent_spec
     from pomdpbench.errors import ConfigError
-    from pomdpbench.harness.job import JobSpec
     from pomdpbench.store import Store
+    from pomdpbench.submission.bundle import record_job
     from pomdpbench.sweep import run_sweep
     from pomdpbench.sweep.display import SweepDisplay
 
@@ -153,22 +153,7 @@ def rerun(records: Sequence[dict[str, Any]]) -> dict[str, tuple[list[tuple[int, 
                 f"the submission ran {record['agent']} version {record['agent_version']}, this "
                 f"installation has version {spec.version}: install that version to verify"
             )
-        jobs.append(
-            JobSpec(
-                agent=spec.id,
-                agent_version=spec.version,
-                agent_entry_point=spec.entry_point,
-                task=record["task"],
-                suite=record["suite"],
-                tier=record["tier"],
-                seed=record["seed"],
-                budget=record["budget_steps"],
-                eval_every=record["eval_every"],
-                eval_episodes=record["eval_episodes"],
-                config=record["agent_config"],
-                threads=1,
-            )
-        )
+        jobs.append(record_job(record, spec.entry_point))
     found: dict[str, tuple[list[tuple[int, float]], Any]] = {}
     with tempfile.TemporaryDirectory(prefix="pomdpbench-verify-") as scratch:
         store = Store.open(f"sqlite:///{Path(scratch) / 'verify.db'}")
