@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -60,6 +61,17 @@ def cli(workdir: Path, capsys: pytest.CaptureFixture[str]) -> Iterator[object]:
         return CliResult(status, captured.out, captured.err)
 
     yield run
+
+
+def ctrl_c_as_default() -> None:
+    """``preexec_fn`` for a child that a test interrupts with SIGINT: Ctrl-C's default handling.
+
+    A shell without job control starts a background command with SIGINT ignored (POSIX), and
+    every child inherits that: Python then installs no KeyboardInterrupt handler, so a sweep
+    the test interrupts would run to its end (seen: ``.ci/run`` started with ``&`` from a
+    script). How the tests were launched must not decide what they find.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def run_cli_subprocess(

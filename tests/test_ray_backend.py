@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import ctrl_c_as_default
 from ray_cluster import RayCluster, alive, descendants, free_port, ray_cluster
 
 from pomdpbench.sweep.ray_backend import Origin
@@ -126,7 +127,12 @@ def start_driver(
 ) -> subprocess.Popen[str]:
     """A ``pomdpbench`` sweep in the background (to be killed or interrupted mid-run)."""
     return subprocess.Popen(
-        [sys.executable, "-m", "pomdpbench", *args], cwd=cwd, env=env, text=True, **streams
+        [sys.executable, "-m", "pomdpbench", *args],
+        cwd=cwd,
+        env=env,
+        text=True,
+        preexec_fn=ctrl_c_as_default,
+        **streams,
     )
 
 

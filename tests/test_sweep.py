@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import run_cli_subprocess
+from conftest import ctrl_c_as_default, run_cli_subprocess
 
 # The random agent on Pendulum runs ~30k steps/s: a 200k-step run lasts long enough to be
 # killed after its first checkpoint and still finishes within seconds when resumed.
@@ -45,6 +45,7 @@ def start(args: tuple[str, ...], cwd: Path) -> subprocess.Popen[str]:
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         start_new_session=True,
+        preexec_fn=ctrl_c_as_default,
     )
 
 
