@@ -17,7 +17,8 @@ during a 1500^2 matmul (126, 103, 83 and 57 ticks); pinned, one did (363, 1, 0, 
 window: about 1.0 when a contestant had its core, lower when other processes took it; ``per
 cpu-s`` divides the rate by it (steps per CPU second, the figure load elsewhere moves least).
 The final ``name/peer = R`` lines are ratios of the best steps per CPU second; the wall-clock
-ratios of the best windows are printed just above them.
+ratios of the best windows are printed just above them, and the median and range of the
+ratios of the windows taken in the same round (how much one run's ratio can be trusted).
 
 Import this module before torch or JAX are imported (the pinning must come first).
 """
@@ -110,7 +111,8 @@ def ratio_lines(name: str, contestants: list[Contestant]) -> list[str]:
     ours_c = next(c for c in contestants if c.name == name)
     peers = [c for c in contestants if c is not ours_c]
     wall = ", ".join(f"{name}/{c.name} {ours_c.best / c.best:.3f}" for c in peers)
-    return [f"(wall clock, best windows: {wall})"] + [
+    rounds = ", ".join(f"{name}/{c.name} {round_ratios(ours_c, c)}" for c in peers)
+    return [f"(wall clock, best windows: {wall})", f"(round by round: {rounds})"] + [
         f"{name}/{c.name} = {ours_c.best_per_cpu / c.best_per_cpu:.3f}" for c in peers
     ]
 
@@ -199,3 +201,18 @@ def stable_baselines(
             model.learn(total_timesteps=steps, reset_num_timesteps=False)
 
     return Contestant(name, lambda: warm(advance, fill, first, extra), advance)
+
+
+def round_ratios(ours_c: Contestant, peer: Contestant) -> str:
+    """Median and range of the per-CPU-second ratios of the windows taken in the same round.
+
+    The two windows of a round ran seconds apart, so a round's ratio sees nearly the same
+    machine; their spread says how far one run's best-window ratio can be trusted.
+    """
+    ratios = sorted(
+        (sps / share) / (peer_sps / peer_share)
+        for (sps, share), (peer_sps, peer_share) in zip(ours_c.windows, peer.windows, strict=True)
+    )
+    middle = len(ratios) // 2
+    median = ratios[middle] if len(ratios) % 2 else (ratios[middle - 1] + ratios[middle]) / 2
+    return f"median {median:.2f}, {ratios[0]:.2f}-{ratios[-1]:.2f} over {len(ratios)} rounds"
