@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -63,15 +64,25 @@ def cli(workdir: Path, capsys: pytest.CaptureFixture[str]) -> Iterator[object]:
     yield run
 
 
-def ctrl_c_as_default() -> None:
-    """``preexec_fn`` for a child that a test interrupts with SIGINT: Ctrl-C's default handling.
+@contextmanager
+def ctrl_c_not_ignored() -> Iterator[None]:
+    """Children started inside get Ctrl-C's default handling, for tests that send SIGINT.
 
     A shell without job control starts a background command with SIGINT ignored (POSIX), and
     every child inherits that: Python then installs no KeyboardInterrupt handler, so a sweep
     the test interrupts would run to its end (seen: ``.ci/run`` started with ``&`` from a
-    script). How the tests were launched must not decide what they find.
+    script). How the tests were launched must not decide what they find. The handler is set
+    here, in the parent, rather than in a ``preexec_fn`` (not safe with threads): a caught
+    signal is reset to its default in the child at ``exec``, an ignored one stays ignored.
     """
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    ignored = signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+    if ignored:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        if ignored:
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def run_cli_subprocess(

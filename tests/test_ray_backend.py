@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import ctrl_c_as_default
+from conftest import ctrl_c_not_ignored
 from ray_cluster import RayCluster, alive, descendants, free_port, ray_cluster
 
 from pomdpbench.sweep.ray_backend import Origin
@@ -126,14 +126,10 @@ def start_driver(
     args: tuple[str, ...], cwd: Path, env: dict[str, str], **streams: Any
 ) -> subprocess.Popen[str]:
     """A ``pomdpbench`` sweep in the background (to be killed or interrupted mid-run)."""
-    return subprocess.Popen(
-        [sys.executable, "-m", "pomdpbench", *args],
-        cwd=cwd,
-        env=env,
-        text=True,
-        preexec_fn=ctrl_c_as_default,
-        **streams,
-    )
+    with ctrl_c_not_ignored():
+        return subprocess.Popen(
+            [sys.executable, "-m", "pomdpbench", *args], cwd=cwd, env=env, text=True, **streams
+        )
 
 
 def private_env() -> dict[str, str]:

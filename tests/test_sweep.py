@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import ctrl_c_as_default, run_cli_subprocess
+from conftest import ctrl_c_not_ignored, run_cli_subprocess
 
 # The random agent on Pendulum runs ~30k steps/s: a 200k-step run lasts long enough to be
 # killed after its first checkpoint and still finishes within seconds when resumed.
@@ -37,16 +37,16 @@ LONG_RUN = (
 
 def start(args: tuple[str, ...], cwd: Path) -> subprocess.Popen[str]:
     env = {k: v for k, v in os.environ.items() if k != "POMDPBENCH_DB"}
-    return subprocess.Popen(
-        [sys.executable, "-m", "pomdpbench", *args],
-        cwd=cwd,
-        env=env,
-        text=True,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        start_new_session=True,
-        preexec_fn=ctrl_c_as_default,
-    )
+    with ctrl_c_not_ignored():
+        return subprocess.Popen(
+            [sys.executable, "-m", "pomdpbench", *args],
+            cwd=cwd,
+            env=env,
+            text=True,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            start_new_session=True,
+        )
 
 
 def wait_for(db: Path, query: str, timeout: float = 120.0) -> Any:
