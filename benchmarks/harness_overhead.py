@@ -51,9 +51,9 @@ def bare(task: str, steps: int) -> float:
     return steps / (time.perf_counter() - start)
 
 
-def harness(task: str, steps: int) -> float:
-    """Steps per second of the random agent through the harness (everything included)."""
-    job = JobSpec(
+def random_job(task: str, steps: int) -> JobSpec:
+    """The random agent on ``task`` for ``steps`` steps, one evaluation at the end."""
+    return JobSpec(
         agent="random",
         agent_version="bench",
         agent_entry_point="",
@@ -65,6 +65,11 @@ def harness(task: str, steps: int) -> float:
         eval_every=steps,
         eval_episodes=1,
     )
+
+
+def harness(task: str, steps: int) -> float:
+    """Steps per second of the random agent through the harness (everything included)."""
+    job = random_job(task, steps)
     start = time.perf_counter()
     run_job(job, lambda event: None)
     return steps / (time.perf_counter() - start)
@@ -86,18 +91,7 @@ def loop_at(revision: str) -> Any:
 
 def cpu_rate(runner: Any, task: str, steps: int) -> float:
     """Steps per CPU second of the random agent through ``runner`` (a ``run_job``)."""
-    job = JobSpec(
-        agent="random",
-        agent_version="bench",
-        agent_entry_point="",
-        task=task,
-        suite=pomdpbench.get_task(task).suite,
-        tier="custom",
-        seed=0,
-        budget=steps,
-        eval_every=steps,
-        eval_episodes=1,
-    )
+    job = random_job(task, steps)
     start = time.process_time()
     runner(job, lambda event: None)
     return steps / (time.process_time() - start)
