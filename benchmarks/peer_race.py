@@ -26,6 +26,7 @@ Import this module before torch or JAX are imported (the pinning must come first
 from __future__ import annotations
 
 import os
+import statistics
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -213,6 +214,5 @@ def round_ratios(ours_c: Contestant, peer: Contestant) -> str:
         (sps / share) / (peer_sps / peer_share)
         for (sps, share), (peer_sps, peer_share) in zip(ours_c.windows, peer.windows, strict=True)
     )
-    middle = len(ratios) // 2
-    median = ratios[middle] if len(ratios) % 2 else (ratios[middle - 1] + ratios[middle]) / 2
+    median = statistics.median(ratios)
     return f"median {median:.2f}, {ratios[0]:.2f}-{ratios[-1]:.2f} over {len(ratios)} rounds"
