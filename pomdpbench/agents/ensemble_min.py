@@ -21,6 +21,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from pomdpbench.agents import onednn
 from pomdpbench.agents.nets import EnsembleLinear
 
 
@@ -54,7 +55,10 @@ class _MinOverMembers(torch.autograd.Function):
         hidden = []  # each hidden layer's output after its ReLU, (E, B, H)
         h = x.unsqueeze(0).expand(weights[0].shape[0], -1, -1)
         for weight, bias in zip(weights[:-1], biases[:-1], strict=True):
-            h = torch.baddbmm(bias, h, weight).relu_()
+            if onednn.members_fit(h, weight):
+                h = onednn.ensemble_products(h, weight, bias).relu_()
+            else:
+                h = torch.baddbmm(bias, h, weight).relu_()
             hidden.append(h)
         q = (h * weights[-1].transpose(1, 2)).sum(-1) + biases[-1][:, :, 0]  # as scalar_heads
         values, winner = q.min(0)
@@ -75,6 +79,6 @@ class _MinOverMembers(torch.autograd.Function):
             for layer in range(len(hidden) - 1, -1, -1):
                 kept = hidden[layer][member].index_select(0, rows)
                 g = torch.ops.aten.threshold_backward(g, kept, 0.0)  # ReLU's backward
-                g = g @ weights[layer][member].transpose(0, 1)
+                g = onednn.addmm(None, g, weights[layer][member].transpose(0, 1))
             grad_x.index_copy_(0, rows, g)
         return grad_x, None, None

@@ -16,6 +16,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from pomdpbench.agents.nets import Linear
+
 
 class EmbeddedGRU(nn.Module):
     """Embed (obs, previous action[, previous reward]) and run a one-layer GRU."""
@@ -31,16 +33,14 @@ class EmbeddedGRU(nn.Module):
     ) -> None:
         super().__init__()
         self.hidden_size = hidden_size
-        self.embed_obs = nn.Sequential(nn.Linear(obs_size, obs_embedding), nn.ReLU())
+        self.embed_obs = nn.Sequential(Linear(obs_size, obs_embedding), nn.ReLU())
         self.embed_action = (
-            nn.Sequential(nn.Linear(action_size, action_embedding), nn.ReLU())
+            nn.Sequential(Linear(action_size, action_embedding), nn.ReLU())
             if action_embedding > 0
             else None
         )
         self.embed_reward = (
-            nn.Sequential(nn.Linear(1, reward_embedding), nn.ReLU())
-            if reward_embedding > 0
-            else None
+            nn.Sequential(Linear(1, reward_embedding), nn.ReLU()) if reward_embedding > 0 else None
         )
         width = obs_embedding + max(action_embedding, 0) + max(reward_embedding, 0)
         self.gru = nn.GRU(width, hidden_size, batch_first=True)

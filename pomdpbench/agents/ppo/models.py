@@ -30,7 +30,7 @@ from torch import nn
 
 from pomdpbench.agents.memory.gru import EmbeddedGRU
 from pomdpbench.agents.memory.window import WindowStacker, windows_from_sequences
-from pomdpbench.agents.nets import mlp
+from pomdpbench.agents.nets import Linear, mlp
 from pomdpbench.agents.ppo.rollout import chunk_indices, sequence_indices
 
 Normalize = Callable[[np.ndarray], np.ndarray]
@@ -167,7 +167,7 @@ class RSModel(nn.Module):
         super().__init__()
         self.state_size = state_size
         self.gru = EmbeddedGRU(obs_size, action_enc_size, state_size, embedding, embedding)
-        self.head = nn.Linear(state_size, head_size)
+        self.head = Linear(state_size, head_size)
         critic_in = obs_size + state_size + action_enc_size
         self.critic = mlp(critic_in, hidden, 1, ACTIVATIONS[activation])
 
@@ -223,9 +223,9 @@ class BPTTModel(nn.Module):
         super().__init__()
         self.state_size, self.length = state_size, length
         self.actor_gru = EmbeddedGRU(obs_size, action_enc_size, state_size, embedding, embedding)
-        self.head = nn.Linear(state_size, head_size)
+        self.head = Linear(state_size, head_size)
         self.critic_gru = EmbeddedGRU(obs_size, action_enc_size, state_size, embedding, embedding)
-        self.value = nn.Linear(state_size, 1)
+        self.value = Linear(state_size, 1)
 
     def initial_state(self) -> np.ndarray:
         """Zero hidden state at an episode start."""

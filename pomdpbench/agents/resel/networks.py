@@ -26,7 +26,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from pomdpbench.agents.nets import EnsembleLinear, ensemble_members
+from pomdpbench.agents.nets import EnsembleLinear, Linear, ensemble_members
 from pomdpbench.agents.resel.config import ReselConfig
 from pomdpbench.agents.resel.encoders import CoreKind, Layout, build_core
 
@@ -58,7 +58,7 @@ def _mlp(in_size: int, hidden: Sequence[int], out_size: int, ensemble: int = 0) 
     layers: list[nn.Module] = []
     width = in_size
     for size in [*hidden, out_size]:
-        linear = EnsembleLinear(ensemble, width, size) if ensemble else nn.Linear(width, size)
+        linear = EnsembleLinear(ensemble, width, size) if ensemble else Linear(width, size)
         _xavier(linear)
         layers += [linear, nn.ELU()]
         width = size
@@ -73,14 +73,14 @@ class ContextEncoder(nn.Module):
         size = cfg.pre_encoder_size
         self.reward_input = cfg.reward_input
         self.last_obs_input = cfg.last_obs_input
-        self.obs_encoder = nn.Linear(obs_size, size)
-        self.last_obs_encoder = nn.Linear(obs_size, size) if cfg.last_obs_input else None
-        self.last_action_encoder = nn.Linear(action_size, size)
-        self.last_reward_encoder = nn.Linear(1, size) if cfg.reward_input else None
+        self.obs_encoder = Linear(obs_size, size)
+        self.last_obs_encoder = Linear(obs_size, size) if cfg.last_obs_input else None
+        self.last_action_encoder = Linear(action_size, size)
+        self.last_reward_encoder = Linear(1, size) if cfg.reward_input else None
         inputs = 2 + int(cfg.last_obs_input) + int(cfg.reward_input)
         self.mlp_in = _mlp(inputs * size, cfg.encoder_hidden[:-1], cfg.encoder_width)
         self.core = build_core(kind, cfg.encoder_width, **cfg.core_options())
-        self.mlp_out = nn.Linear(cfg.encoder_width, cfg.embedding_size)
+        self.mlp_out = Linear(cfg.encoder_width, cfg.embedding_size)
         _xavier(self.mlp_out)
 
     def stack_parameters(self) -> Iterator[nn.Parameter]:
@@ -122,7 +122,7 @@ class _Contextual(nn.Module):
         super().__init__()
         self.discrete = discrete
         self.encoder = ContextEncoder(obs_size, action_size, cfg, kind)
-        self.obs_map = nn.Linear(obs_size, cfg.pre_encoder_size)
+        self.obs_map = Linear(obs_size, cfg.pre_encoder_size)
 
 
 class Actor(_Contextual):
@@ -157,7 +157,7 @@ class Critic(_Contextual):
         self, obs_size: int, action_size: int, discrete: bool, cfg: ReselConfig, kind: CoreKind
     ) -> None:
         super().__init__(obs_size, action_size, discrete, cfg, kind)
-        self.action_map = None if discrete else nn.Linear(action_size, cfg.pre_encoder_size)
+        self.action_map = None if discrete else Linear(action_size, cfg.pre_encoder_size)
         inputs = cfg.pre_encoder_size * (1 if discrete else 2) + cfg.embedding_size
         outputs = action_size if discrete else 1
         self.heads = _mlp(inputs, cfg.head_hidden, outputs, ensemble=cfg.ensemble_size)

@@ -21,6 +21,8 @@ from typing import Any, NamedTuple
 import torch
 from torch import Tensor, nn
 
+from pomdpbench.agents.nets import Linear
+
 
 class Layout(NamedTuple):
     """Where trajectories start and which slots are padding: two ``(rows, length)`` bool masks."""
@@ -62,7 +64,7 @@ class PositionWise(Core):
 
     def __init__(self, width: int) -> None:
         super().__init__()
-        self.linear = nn.Linear(width, width)
+        self.linear = Linear(width, width)
 
     def forward(self, x: Tensor, layout: Layout) -> Tensor:
         """Apply the layer token by token (no information flows along time)."""

@@ -32,6 +32,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from pomdpbench.agents.nets import Linear
 from pomdpbench.agents.resel.encoders.base import Core, Layout, uniform_like
 from pomdpbench.agents.resel.encoders.compiled_conv import causal_conv
 from pomdpbench.agents.resel.encoders.compiled_scan import selective_scan
@@ -65,15 +66,15 @@ class Mamba(nn.Module):
         self.d_state = d_state
         self.d_conv = d_conv
         self.dt_rank = math.ceil(d_model / 16)
-        self.in_proj = nn.Linear(d_model, 2 * self.d_inner, bias=False)
+        self.in_proj = Linear(d_model, 2 * self.d_inner, bias=False)
         self.conv1d = (
             nn.Conv1d(self.d_inner, self.d_inner, d_conv, groups=self.d_inner, bias=True)
             if d_conv > 0
             else None
         )
-        self.x_proj = nn.Linear(self.d_inner, self.dt_rank + 2 * d_state, bias=False)
-        self.dt_proj = nn.Linear(self.dt_rank, self.d_inner, bias=True)
-        self.out_proj = nn.Linear(self.d_inner, d_model, bias=False)
+        self.x_proj = Linear(self.d_inner, self.dt_rank + 2 * d_state, bias=False)
+        self.dt_proj = Linear(self.dt_rank, self.d_inner, bias=True)
+        self.out_proj = Linear(self.d_inner, d_model, bias=False)
         bound = self.dt_rank**-0.5
         nn.init.uniform_(self.dt_proj.weight, -bound, bound)
         dt = torch.exp(torch.rand(self.d_inner) * (math.log(0.1) - math.log(1e-3)) + math.log(1e-3))
@@ -146,8 +147,8 @@ class FeedForward(nn.Module):
 
     def __init__(self, width: int, eps: float) -> None:
         super().__init__()
-        self.w_1 = nn.Linear(width, width)
-        self.w_2 = nn.Linear(width, width)
+        self.w_1 = Linear(width, width)
+        self.w_2 = Linear(width, width)
         self.norm = nn.LayerNorm(width, eps=eps)
         nn.init.zeros_(self.w_1.bias)
         nn.init.zeros_(self.w_2.bias)
@@ -180,7 +181,7 @@ class MambaCore(Core):
         if feedforward:
             self.head = FeedForward(width, eps)
         else:
-            self.head = nn.Sequential(RMSNorm(width, eps), nn.Linear(width, width, bias=False))
+            self.head = nn.Sequential(RMSNorm(width, eps), Linear(width, width, bias=False))
         self.gap = max(d_conv - 1, 0)
 
     def forward(self, x: Tensor, layout: Layout) -> Tensor:

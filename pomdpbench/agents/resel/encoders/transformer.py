@@ -22,6 +22,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from pomdpbench.agents.nets import Linear
 from pomdpbench.agents.resel.encoders.base import Core, Layout
 
 KVCache = list[tuple[Tensor, Tensor]]
@@ -42,11 +43,11 @@ class DecoderLayer(nn.Module):
     def __init__(self, width: int, heads: int) -> None:
         super().__init__()
         self.heads = heads
-        self.qkv = nn.Linear(width, 3 * width)
-        self.out = nn.Linear(width, width)
+        self.qkv = Linear(width, 3 * width)
+        self.out = Linear(width, width)
         self.attn_norm = nn.LayerNorm(width)
         self.ff_norm = nn.LayerNorm(width)
-        self.ff = nn.Sequential(nn.Linear(width, 4 * width), nn.GELU(), nn.Linear(4 * width, width))
+        self.ff = nn.Sequential(Linear(width, 4 * width), nn.GELU(), Linear(4 * width, width))
 
     def _split(self, x: Tensor) -> tuple[Tensor, Tensor, Tensor]:
         rows, length, width = x.shape
@@ -87,7 +88,7 @@ class TransformerCore(Core):
             raise ValueError(f"transformer width {width} is not a multiple of heads {heads}")
         self.layers = nn.ModuleList(DecoderLayer(width, heads) for _ in range(layers))
         self.norm = nn.LayerNorm(width)
-        self.out = nn.Linear(width, width)
+        self.out = Linear(width, width)
         self.register_buffer("slopes", alibi_slopes(heads), persistent=False)
 
     def _slopes(self) -> Tensor:
