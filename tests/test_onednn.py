@@ -161,3 +161,17 @@ def test_switched_off_every_product_goes_through_torch(monkeypatch: pytest.Monke
     with torch.profiler.profile() as prof:
         layer(torch.randn(256, 256)).sum().backward()
     assert "mkldnn::_linear_pointwise" not in {e.key for e in prof.key_averages()}
+
+
+@needs_onednn
+@pytest.mark.parametrize("broken", ["raises", "wrong numbers"])
+def test_a_kernel_that_fails_its_probe_is_never_used(
+    broken: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def kernel(x: torch.Tensor, w: torch.Tensor, *args: object) -> torch.Tensor:
+        if broken == "raises":
+            raise RuntimeError("could not create a primitive")
+        return x @ w.t() + 1
+
+    monkeypatch.setattr(torch.ops.mkldnn, "_linear_pointwise", kernel)
+    assert onednn._available() is False

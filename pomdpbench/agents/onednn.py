@@ -38,7 +38,16 @@ def _available() -> bool:
         return False
     if platform.machine().lower() not in ("x86_64", "amd64"):
         return False
-    return torch.backends.mkldnn.is_available() and hasattr(torch.ops.mkldnn, "_linear_pointwise")
+    if not (
+        torch.backends.mkldnn.is_available() and hasattr(torch.ops.mkldnn, "_linear_pointwise")
+    ):
+        return False
+    try:  # one small product, so that a build whose kernel fails is never used
+        a, b = torch.ones(2, 3), torch.ones(3, 4)
+        product = torch.ops.mkldnn._linear_pointwise(a, b.t(), None, "none", [], "")
+        return bool(torch.equal(product, a @ b))
+    except RuntimeError:
+        return False
 
 
 ENABLED = _available()
