@@ -9,6 +9,7 @@ within float32 accuracy of the exact values. The shapes are the learners' (256 w
 from __future__ import annotations
 
 import os
+import platform
 import subprocess
 import sys
 
@@ -175,3 +176,25 @@ def test_a_kernel_that_fails_its_probe_is_never_used(
 
     monkeypatch.setattr(torch.ops.mkldnn, "_linear_pointwise", kernel)
     assert onednn._available() is False
+
+
+def test_runs_record_the_products_path_and_verify_replays_only_on_the_same_one(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A run made with oneDNN switched off rounds differently: not the same platform."""
+    from pomdpbench.store.provenance import device_name, package_versions
+    from pomdpbench.submission.verify import same_platform
+
+    here = device_name("cpu")
+    record = {
+        "device": here,
+        "python_version": platform.python_version(),
+        "packages": package_versions(),
+    }
+    assert same_platform(record)
+    monkeypatch.setenv("POMDPBENCH_ONEDNN", "0")
+    switched = device_name("cpu")
+    assert switched.endswith("; torch products)")
+    if platform.machine().lower() in ("x86_64", "amd64"):
+        assert here.endswith("; oneDNN products)") and switched != here
+        assert not same_platform(record)

@@ -7,6 +7,7 @@ numbers; see reference/notes-leaderboards.md §7).
 
 from __future__ import annotations
 
+import os
 import platform
 import socket
 import subprocess
@@ -58,7 +59,13 @@ def git_state() -> tuple[str | None, bool | None]:
 
 
 def device_name(device: str) -> str:
-    """``cpu (<processor>)`` or ``cuda:0 (<GPU name>)``."""
+    """``cpu (<processor>; <matrix products>)`` or ``cuda:0 (<GPU name>)``.
+
+    On a CPU, the processor's model and the library that runs the networks' large matrix
+    products (``pomdpbench/agents/onednn.py``) fix a run's floating-point rounding as much as
+    the package versions do, so both are recorded: ``verify`` replays a run bit for bit only
+    where they match (its same-platform rule). Read without importing torch.
+    """
     if device.startswith("cuda"):
         try:
             import torch
@@ -66,7 +73,36 @@ def device_name(device: str) -> str:
             return f"{device} ({torch.cuda.get_device_name(torch.device(device))})"
         except Exception:  # no GPU visible: record what was asked
             return device
-    return f"cpu ({platform.processor() or platform.machine()})"
+    return f"cpu ({cpu_model()}; {cpu_products()} products)"[:128]  # the column's width
+
+
+@lru_cache(maxsize=1)
+def cpu_model() -> str:
+    """The processor's model name, family and model (Linux), else what ``platform`` says."""
+    fields: dict[str, str] = {}
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            key, _, value = line.partition(":")
+            fields.setdefault(key.strip(), value.strip())
+            if not key.strip():  # the first processor's block is enough
+                break
+    except OSError:
+        pass
+    if "model name" in fields:
+        return (
+            f"{fields['model name']}, family {fields.get('cpu family')} model {fields.get('model')}"
+        )
+    return platform.processor() or platform.machine()
+
+
+def cpu_products() -> str:
+    """Which library runs the shipped networks' large float32 products on this CPU.
+
+    ``oneDNN`` on x86-64 unless ``POMDPBENCH_ONEDNN=0`` (the first two conditions of
+    :func:`pomdpbench.agents.onednn._available`; its probe needs torch), else ``torch``.
+    """
+    x86 = platform.machine().lower() in ("x86_64", "amd64")
+    return "oneDNN" if x86 and os.environ.get("POMDPBENCH_ONEDNN", "1") != "0" else "torch"
 
 
 def collect(device: str, simulator_package: str) -> dict[str, Any]:

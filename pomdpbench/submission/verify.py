@@ -15,7 +15,8 @@ range where a task has no reference scores):
   Every evaluation point must then agree within
   :data:`SAME_PLATFORM_TOLERANCE` = 0.02, room only for benign summation-order differences;
   a doctored curve moves far more.
-* **other platform** (another CPU kind, Python, torch, numpy or simulator build):
+* **other platform** (another CPU model or matrix-product library, both in the run's recorded
+  device; another Python, torch, numpy or simulator build):
   floating-point rounding differs from the first update on, an RL run's trajectory drifts
   apart and, late in training, behaves like another seed. Over the 202 figures in
   baselines/reported_results.csv (RESeL Tables 4-6, six seeds each) the median standard error
