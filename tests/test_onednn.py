@@ -198,3 +198,21 @@ def test_runs_record_the_products_path_and_verify_replays_only_on_the_same_one(
     if platform.machine().lower() in ("x86_64", "amd64"):
         assert here.endswith("; oneDNN products)") and switched != here
         assert not same_platform(record)
+
+
+@needs_onednn
+@pytest.mark.parametrize("layout", ["column slice", "transposed"])
+def test_strided_inputs_give_the_exact_products(layout: str) -> None:
+    """Inputs the networks hand over as views (a slice of a concatenation, a transpose)."""
+    generator = torch.Generator().manual_seed(4)
+    base = torch.randn(256, 600, generator=generator)
+    x = base[:, 100:356] if layout == "column slice" else base[:, :256].t().contiguous().t()
+    weight, bias = torch.randn(320, 256, generator=generator), torch.randn(320, generator=generator)
+    assert not x.is_contiguous() and onednn.fits(x, weight.t())
+    exact = nn.functional.linear(x.double(), weight.double(), bias.double())
+    torch.testing.assert_close(onednn.linear(x, weight, bias).double(), exact, **TOLERANCE)
+    members = torch.stack([x, x.flip(0)])  # (2, 256, 256) with the same strides
+    w2, b2 = torch.randn(2, 256, 320, generator=generator), torch.randn(2, 1, 320)
+    exact = torch.baddbmm(b2.double(), members.double(), w2.double())
+    got = onednn.ensemble_products(members.transpose(1, 2).contiguous().transpose(1, 2), w2, b2)
+    torch.testing.assert_close(got.double(), exact, **TOLERANCE)
