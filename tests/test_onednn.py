@@ -192,12 +192,21 @@ def test_runs_record_the_products_path_and_verify_replays_only_on_the_same_one(
         "packages": package_versions(),
     }
     assert same_platform(record)
-    monkeypatch.setenv("POMDPBENCH_ONEDNN", "0")
-    switched = device_name("cpu")
-    assert switched.endswith("; torch products)")
-    if platform.machine().lower() in ("x86_64", "amd64"):
-        assert here.endswith("; oneDNN products)") and switched != here
-        assert not same_platform(record)
+    assert here.endswith("; oneDNN products)" if onednn.ENABLED else "; torch products)")
+    monkeypatch.setattr(onednn, "ENABLED", not onednn.ENABLED)
+    assert device_name("cpu") != here
+    assert not same_platform(record)
+
+
+def test_without_torch_loaded_the_environment_switch_decides_what_is_recorded() -> None:
+    """A sweep's parent records the device before any network is built (torch not imported)."""
+    code = (
+        "import sys; from pomdpbench.store.provenance import device_name; "
+        "print(device_name('cpu'), 'torch' in sys.modules)"
+    )
+    env = {**os.environ, "POMDPBENCH_ONEDNN": "0"}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert out.stdout.strip().endswith("; torch products) False"), out.stdout + out.stderr
 
 
 @needs_onednn

@@ -11,6 +11,7 @@ import os
 import platform
 import socket
 import subprocess
+import sys
 from functools import lru_cache
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -99,8 +100,12 @@ def cpu_products() -> str:
     """Which library runs the shipped networks' large float32 products on this CPU.
 
     ``oneDNN`` on x86-64 unless ``POMDPBENCH_ONEDNN=0`` (the first two conditions of
-    :func:`pomdpbench.agents.onednn._available`; its probe needs torch), else ``torch``.
+    :func:`pomdpbench.agents.onednn._available`), else ``torch``; where that module is
+    loaded, its own decision (its probe needs torch, which this does not import).
     """
+    loaded = sys.modules.get("pomdpbench.agents.onednn")
+    if loaded is not None:  # the networks' own decision, probe included, where it was made
+        return "oneDNN" if loaded.ENABLED else "torch"
     x86 = platform.machine().lower() in ("x86_64", "amd64")
     return "oneDNN" if x86 and os.environ.get("POMDPBENCH_ONEDNN", "1") != "0" else "torch"
 
